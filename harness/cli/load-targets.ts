@@ -1,0 +1,29 @@
+import { basename } from "node:path";
+import { isSuiteFile, loadScenario, loadSuite, type Scenario } from "../config/index.ts";
+import { UsageError } from "./args.ts";
+
+/** Load scenario and suite files given on the command line into one list of scenarios (all validated before any VM starts). */
+export async function loadTargets(files: string[]): Promise<{ suite: string; scenarios: Scenario[] }> {
+  const scenarios: Scenario[] = [];
+  const names: string[] = [];
+  for (const f of files) {
+    if (await isSuiteFile(f)) {
+      const suite = await loadSuite(f);
+      names.push(suite.name);
+      for (const s of suite.scenarios) {
+        const sc = await loadScenario(s);
+        scenarios.push(suite.attempts ? { ...sc, attempts: suite.attempts } : sc);
+      }
+    } else {
+      const sc = await loadScenario(f);
+      names.push(basename(f).replace(/\.ya?ml$/, ""));
+      scenarios.push(sc);
+    }
+  }
+  const seen = new Set<string>();
+  for (const sc of scenarios) {
+    if (seen.has(sc.name)) throw new UsageError(`scenario name "${sc.name}" appears twice (${sc.file}); names must be unique in a run`);
+    seen.add(sc.name);
+  }
+  return { suite: names.join("+") || "adhoc", scenarios };
+}

@@ -1,0 +1,63 @@
+import { join, relative } from "node:path";
+import type { Command } from "commander";
+import { EventBus, repoRoot, resultsDir, formatMs } from "../common/index.ts";
+import { ResultStore, type RunSummary } from "../results/index.ts";
+import { prepareBoot, runSuite } from "../run/index.ts";
+import { ensureHost } from "./host-requirements.ts";
+import { attachRenderer } from "./render.ts";
+import { loadTargets } from "./load-targets.ts";
+import { parseAccel, parsePositiveInt, UsageError } from "./args.ts";
+
+export const DEFAULT_SUITE = join(repoRoot, "workloads", "default.yaml");
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run scenarios or suites in real QEMU guests and judge each against its expected signatures")
+    .argument("[files...]", "scenario or suite YAML files", [DEFAULT_SUITE])
+    .option("-n, --attempts <n>", "attempts per scenario (overrides the scenario's own)", parsePositiveInt)
+    .option("--accel <mode>", "accelerator: auto (probe KVM with a real boot, fall back to TCG), kvm or tcg", parseAccel, "auto")
+    .option("--kernel <path>", "boot this bzImage instead of the image's Debian kernel (no initrd)")
+    .option("--results <dir>", "results root directory", resultsDir())
+    .option("-j, --jobs <n>", "guests at once (default 1; 2 cores starve more)", parsePositiveInt, 1)
+    .option("--json", "print the run summary as JSON on stdout")
+    .option("-v, --verbose", "show debug messages and every progress line")
+    .action(async (files: string[], opts: { attempts?: number; accel: "auto" | "kvm" | "tcg"; kernel?: string; results: string; jobs: number; json?: boolean; verbose?: boolean }) => {
+      // Validate every file before anything slow happens: a bad field is exit 2 at once.
+      const { suite, scenarios } = await loadTargets(files);
+      const bus = new EventBus();
+      attachRenderer(bus, { verbose: !!opts.verbose });
+      const missing = await ensureHost(true, (l) => bus.emit({ type: "progress", step: "host.install", message: l }));
+      if (missing.length) throw new Error(`host requirements missing: ${missing.map((m) => m.pkg).join(", ")} (see hangar doctor)`);
+      const store = new ResultStore(opts.results);
+      await store.init(bus);
+      bus.emit({ type: "log", level: "info", message: `run ${store.runId}: ${scenarios.length} scenario(s) → ${store.dir}` });
+      const plan = await prepareBoot({ sink: bus, accel: opts.accel, ...(opts.kernel ? { kernelPath: opts.kernel } : {}) });
+      bus.emit({ type: "log", level: "info", message: `kernel ${plan.kernel.version ?? plan.kernel.kernel} (${plan.kernel.source}), image ${plan.image.id}, accel ${plan.accel}` });
+      const summary = await runSuite({ suite, scenarios, plan, store, sink: bus, jobs: opts.jobs, ...(opts.attempts ? { attempts: opts.attempts } : {}) });
+      if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      else printSummary(summary);
+      process.exitCode = summary.exitCode;
+    });
+}
+
+export function printSummary(s: RunSummary): void {
+  const rel = (p: string) => relative(process.cwd(), p) || ".";
+  const lines: string[] = [];
+  lines.push("", `hangar run ${s.runId} — kernel ${s.kernel.version ?? s.kernel.path} (${s.kernel.source}), ${s.host.accel}`);
+  for (const sc of s.scenarios) {
+    const mark = sc.outcome === "skipped" ? "SKIP" : sc.met ? "PASS" : sc.outcome === "infra" ? "INFRA" : "FAIL";
+    const rate = sc.rate ? `  rate ${sc.rate.k}/${sc.rate.n} [${(sc.rate.low * 100).toFixed(0)}–${(sc.rate.high * 100).toFixed(0)}%]` : "";
+    lines.push(`${mark.padEnd(5)} ${sc.name}: ${sc.outcome} (expected ${sc.expected})${rate}  ${formatMs(sc.durationMs)}`);
+    if (sc.reason) lines.push(`      ${sc.reason}`);
+    for (const a of sc.attempts) {
+      lines.push(`      #${a.attempt} ${a.verdict}${a.reason ? ` — ${a.reason}` : ""}`);
+      for (const r of a.reports) lines.push(`         ${r.kind}: ${r.title}${r.count > 1 ? ` (×${r.count})` : ""}`);
+      lines.push(`         logs: ${rel(join(a.dir, "console.log"))}  ${rel(join(a.dir, "dmesg.log"))}`);
+    }
+  }
+  lines.push(`results: ${rel(s.dir)}/summary.json  junit.xml  report.html`, `exit ${s.exitCode}`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+export { UsageError };

@@ -1,0 +1,4 @@
+export * from "./events.ts";
+export * from "./deadline.ts";
+export * from "./paths.ts";
+export * from "./files.ts";

@@ -1,0 +1,62 @@
+/** Stack-frame lines: recognising them and normalizing function names. */
+
+/** `[<ffffffff8100>] ` program-counter token (x86 old style, arm). */
+const PC = String.raw`\[<?(?:0x)?[0-9a-f]+>?\]`;
+/** A frame line: optional PCs, then a function name followed by `.` or `+` (so `foo.isra.3+0x1` → `foo`). */
+export const FRAME_RE = new RegExp(String.raw`^ *(?:${PC} ){0,2}([a-zA-Z0-9_]+)(?:\.|\+)`);
+/** ARM: `[<c01>] (foo) from [<c02>] (bar+0x1c/0x40)` — the caller is the second name. */
+const ARM_FRAME_RE = new RegExp(String.raw`^ *${PC} \(([a-zA-Z0-9_.]+)\) from ${PC} \(([a-zA-Z0-9_]+)(?:\.|\+)`);
+
+/** Lines starting a stack trace. `stack backtrace:` is deliberately not one (it precedes `Call Trace:`). */
+export const STACK_START_RE =
+  /Call (?:T|t)race|Allocated:|Allocated by task [0-9]+:|Freed:|Freed by task [0-9]+:|[^k] backtrace(?: \(crc [0-9a-f]+\))?:|^Backtrace:|Uninit was stored to memory at/;
+
+/** STACK_START_RE behind a cheap substring prefilter (it runs on every report line). */
+export function isStackStart(text: string): boolean {
+  // every stack start ends with ':' ("Call Trace:", "Freed by task 12:"), except old one-line
+  // "Call Trace: [<ffff>] foo" forms
+  let e = text.length - 1;
+  while (e > 0 && text.charCodeAt(e) === 32) e--;
+  if (text.charCodeAt(e) !== 58 /* : */ && text.indexOf("Call ") < 0) return false;
+  return STACK_START_RE.test(text);
+}
+
+/** `? func+0x1/0x2` unreliable frames (x86) and ppc `(unreliable)`; `<EOI>` lines are kept. */
+export function isQuestionableFrame(text: string): boolean {
+  if (text.endsWith(" (unreliable)")) return true;
+  // fast check: a '?' must be among the first characters
+  const q = text.indexOf("? ");
+  if (q < 0 || q > 40) return false;
+  if (text.indexOf("<EOI>") >= 0) return false;
+  return /^\s*(?:\[<?[0-9a-fx]+>?\]\s*)?\? /.test(text);
+}
+
+/** The function named by a frame line, or undefined. */
+export function frameOf(text: string): string | undefined {
+  // cheap prefilter: frames contain `+0x` or `.` after the name, or an `(inline)`-free bare name with `[<`
+  if (text.indexOf("+") < 0 && text.indexOf(".") < 0) return undefined;
+  const m = FRAME_RE.exec(text);
+  if (m) {
+    const name = m[1]!;
+    // `Code:`-like or register lines never reach here (they have ':' after the word, not '.'/'+')
+    if (/^[0-9]+$/.test(name)) return undefined;
+    return name;
+  }
+  const a = ARM_FRAME_RE.exec(text);
+  return a ? a[2] : undefined;
+}
+
+/**
+ * Normalize a function name as it may appear in a header (`check_flush_dependency.part.0+0x107/0x130`,
+ * `foo [xfs]`, `foo.cold`): drop offsets, compiler suffixes and module tags.
+ */
+export function normalizeFrame(s: string): string {
+  let f = s.trim();
+  const sp = f.indexOf(" ");
+  if (sp >= 0) f = f.slice(0, sp);
+  const plus = f.indexOf("+");
+  if (plus >= 0) f = f.slice(0, plus);
+  const dot = f.indexOf(".");
+  if (dot > 0) f = f.slice(0, dot);
+  return f;
+}

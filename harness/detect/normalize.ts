@@ -1,0 +1,32 @@
+/** Title normalization, so that the same bug gets the same title on every run (syzkaller rules). */
+
+const RULES: [RegExp, string][] = [
+  [/syz-executor\.?[0-9]+(?:(?:\/|:)[0-9]+)?/g, "syz-executor"],
+  [/syzkaller[0-9]+(?:(?:\/|:)[0-9]+)?/g, "syzkaller"],
+  [/([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}/g, "$1ADDR"],
+  [/([^a-zA-Z0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}/g, "$1IP"],
+  [/(\.\w+)(?::[0-9]+)+/g, "$1:LINE"],
+  [/([a-zA-Z0-9_.]+)\+0x[0-9a-f]+\/0x[0-9a-f]+/g, "$1"],
+  [/CPU#[0-9]+/g, "CPU"],
+  [/(\W)(\d+)(\W|$)/g, "$1NUM$3"],
+  [/\d{7,}/g, "NUM"],
+];
+
+export function normalizeTitle(title: string): string {
+  let t = title;
+  for (let i = 0; i < 10; i++) {
+    let next = t;
+    for (const [re, rep] of RULES) next = next.replace(re, rep);
+    if (next === t) break;
+    t = next;
+  }
+  return sanitizeTitle(t);
+}
+
+export function sanitizeTitle(t: string): string {
+  let s = t.replace(/\t/g, " ");
+  // drop control and non-ASCII bytes
+  s = s.replace(/[^\x20-\x7e]/g, "");
+  if (s.length > 120) s = s.slice(0, 120);
+  return s.replace(/ {2,}/g, " ").trim();
+}

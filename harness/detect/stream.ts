@@ -1,0 +1,263 @@
+/**
+ * The report collector. Lines go in one at a time (a console follower, or the batch parser splitting a
+ * whole log); each report comes out once it is complete: at an end marker, when the next report
+ * starts, when a finished stack is followed by unrelated output, after too many unrelated lines, or on
+ * `end()`. Memory is bounded: at most `maxReportLines` lines per report, `maxOpenReports` open reports
+ * (one per console context) and a few lines of look-behind per context.
+ */
+import { findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
+import { parseLine, type LogLine } from "./prefix.ts";
+import {
+  FAMILY_TAIL, LOCKDEP_HEADER_RE, PREAMBLE_RE, isStackStart, familyOf, frameOf, isReportLike, isStackish,
+  isTailLine, type ReportFamily,
+} from "./boundaries.ts";
+import { buildReport } from "./report.ts";
+import { dedupKey } from "./merge.ts";
+import type { Report } from "./types.ts";
+
+export interface ReportStreamOptions {
+  /** lines kept per report; a longer report is cut and marked corrupted ("truncated") */
+  maxReportLines?: number;
+  /** consecutive lines that do not look like report output before an unfinished report is closed */
+  idleLines?: number;
+  /** consecutive lines of other console contexts (other CPUs/tasks) before an open report is closed */
+  maxForeignLines?: number;
+  /** reports collected at the same time (one per console context) */
+  maxOpenReports?: number;
+}
+
+export interface ReportStream {
+  /** feed one console line (without its newline); returns the reports completed by it */
+  push(line: string): Report[];
+  /** the input is over: returns every report still open */
+  end(): Report[];
+}
+
+/** A report being collected. */
+export interface OpenReport {
+  ctx: string;
+  header: OopsHeader;
+  headerIndex: number;
+  family: ReportFamily;
+  lines: LogLine[];
+  /** index in `lines` of the header line (lines before it are preamble) */
+  bodyStart: number;
+  state: "body" | "stack" | "tail";
+  taskDepth: number;
+  sawTaskMarker: boolean;
+  framesInStack: number;
+  unrelated: number;
+  foreign: number;
+  acceptAllCpus: boolean;
+  gap: number;
+  truncated?: string;
+}
+
+const LOOKBEHIND = 4;
+const MAX_STACK_GAP = 2;
+const MAX_CONTEXTS = 64;
+
+export function createReportStream(opts: ReportStreamOptions = {}): ReportStream {
+  const maxLines = Math.max(20, opts.maxReportLines ?? 2000);
+  const idleLines = opts.idleLines ?? 30;
+  const maxForeign = opts.maxForeignLines ?? 200;
+  const maxOpen = opts.maxOpenReports ?? 8;
+
+  const open = new Map<string, OpenReport>();
+  const recent = new Map<string, LogLine[]>();
+  const seen = new Map<string, number>();
+  let lineNo = 0;
+
+  function remember(l: LogLine): void {
+    let ring = recent.get(l.ctx);
+    if (!ring) {
+      if (recent.size >= MAX_CONTEXTS) recent.delete(recent.keys().next().value!);
+      ring = [];
+      recent.set(l.ctx, ring);
+    }
+    ring.push(l);
+    if (ring.length > LOOKBEHIND) ring.shift();
+  }
+
+  function finish(r: OpenReport, out: Report[], reason?: string): void {
+    open.delete(r.ctx);
+    if (reason && !r.truncated) r.truncated = reason;
+    const rep = buildReport(r);
+    const key = dedupKey(rep);
+    const n = (seen.get(key) ?? 0) + 1;
+    if (seen.size < 100_000 || seen.has(key)) seen.set(key, n);
+    rep.count = n;
+    out.push(rep);
+  }
+
+  function append(r: OpenReport, l: LogLine, out: Report[]): boolean {
+    if (r.lines.length >= maxLines) {
+      finish(r, out, "truncated: report longer than " + maxLines + " lines");
+      return false;
+    }
+    r.lines.push(l);
+    return true;
+  }
+
+  /** Take the preamble of a new report: trailing lines of the report it closes, or recent lines. */
+  function preamble(header: LogLine, prev: OpenReport | undefined): LogLine[] {
+    const lockdep = LOCKDEP_HEADER_RE.test(header.text);
+    const ok = (t: string) => t.trim() === "" || (PREAMBLE_RE.test(t) && !(lockdep && t.includes("cut here")));
+    const ctx = header.ctx;
+    const src = prev ? prev.lines : recent.get(ctx) ?? [];
+    const minIdx = prev ? prev.bodyStart + 1 : 0;
+    let i = src.length;
+    let next = header.n;
+    // adjacent lines only (a few lines of other contexts may sit in between)
+    while (i > minIdx && src.length - i < LOOKBEHIND && next - src[i - 1]!.n <= 3 && ok(src[i - 1]!.text)) {
+      next = src[i - 1]!.n;
+      i--;
+    }
+    let taken = src.slice(i);
+    while (taken.length && taken[0]!.text.trim() === "") taken = taken.slice(1);
+    if (!taken.some((l) => l.text.trim() !== "")) return [];
+    if (prev) prev.lines.length = src.length - taken.length;
+    else recent.set(ctx, src.slice(0, src.length - taken.length));
+    return taken;
+  }
+
+  function start(l: LogLine, header: OopsHeader, index: number, out: Report[]): void {
+    const prev = open.get(l.ctx);
+    let pre: LogLine[];
+    if (prev) {
+      pre = preamble(l, prev);
+      finish(prev, out);
+    } else {
+      pre = preamble(l, undefined);
+    }
+    if (open.size >= maxOpen) {
+      // the oldest open report gives way
+      const oldest = open.values().next().value!;
+      finish(oldest, out);
+    }
+    const family = familyOf(l.text);
+    open.set(l.ctx, {
+      ctx: l.ctx, header, headerIndex: index, family, lines: [...pre, l], bodyStart: pre.length,
+      state: "body", taskDepth: 0, sawTaskMarker: false, framesInStack: 0, unrelated: 0, foreign: 0,
+      acceptAllCpus: false, gap: 0,
+    });
+  }
+
+  /** Feed a same-context line to an open report. Returns false if the line was not taken. */
+  function feed(r: OpenReport, l: LogLine, out: Report[]): boolean {
+    const t = l.text;
+    r.foreign = 0;
+    if (isEndMarker(t)) {
+      if (!append(r, l, out)) return false;
+      if (t.includes("end Kernel panic")) finish(r, out);
+      else r.state = "tail";
+      return true;
+    }
+    if (r.family === "oom" && /[Oo]ut of memory: Kill/.test(t)) {
+      if (!append(r, l, out)) return false;
+      r.state = "tail";
+      return true;
+    }
+    if (r.family === "sanitizer" && r.state !== "tail" && /^=+$/.test(t) && r.lines.length - r.bodyStart > 3) {
+      if (!append(r, l, out)) return false;
+      r.state = "tail";
+      return true;
+    }
+    if (r.state === "stack" && !r.sawTaskMarker && r.framesInStack > 0 && r.family !== "sanitizer" && r.family !== "oom") {
+      // old kernels have no <TASK> markers: the stack ends at the first line that is not part of it,
+      // but a line or two of interleaved output inside a stack does not end it
+      if (isStackish(t)) r.gap = 0;
+      else if (isTailLine(t, FAMILY_TAIL[r.family])) r.state = "tail";
+      else if (++r.gap > MAX_STACK_GAP) {
+        r.lines.length -= r.gap - 1;
+        finish(r, out);
+        return false;
+      }
+    }
+    if (r.state === "tail") {
+      if (!isTailLine(t, FAMILY_TAIL[r.family])) {
+        finish(r, out);
+        return false;
+      }
+      if (isStackStart(t) || t.includes("<TASK>")) r.state = "stack";
+      if (!append(r, l, out)) return false;
+      trackStack(r, t);
+      return true;
+    }
+    if (!append(r, l, out)) return false;
+    if (t.includes("Sending NMI from CPU")) r.acceptAllCpus = true;
+    trackStack(r, t);
+    if (isReportLike(t)) r.unrelated = 0;
+    else if (++r.unrelated >= idleLines) {
+      r.lines.length -= r.unrelated;
+      finish(r, out);
+    }
+    return true;
+  }
+
+  function trackStack(r: OpenReport, t: string): void {
+    let k = 0;
+    while (t.charCodeAt(k) === 32 || t.charCodeAt(k) === 9) k++;
+    const marker = t.charCodeAt(k) === 60 /* < */;
+    if (marker && t.startsWith("<TASK>", k)) {
+      r.taskDepth++;
+      r.sawTaskMarker = true;
+      r.state = "stack";
+    } else if (marker && t.startsWith("</TASK>", k)) {
+      r.taskDepth--;
+      if (r.taskDepth <= 0) {
+        r.taskDepth = 0;
+        if (r.family !== "sanitizer" && r.family !== "oom") r.state = "tail";
+      }
+    } else if (isStackStart(t)) {
+      if (r.state !== "tail") r.state = "stack";
+      r.framesInStack = 0;
+    } else if (r.state === "stack" && frameOf(t) !== undefined) {
+      r.framesInStack++;
+    }
+  }
+
+  function push(raw: string): Report[] {
+    const l = parseLine(raw, ++lineNo);
+    const out: Report[] = [];
+    const hit = findHeader(l.text);
+    let cur = open.get(l.ctx);
+    if (!cur && l.ctx.startsWith("C")) {
+      for (const r of open.values()) if (r.acceptAllCpus) { cur = r; break; }
+    }
+    if (hit) {
+      if (cur && (hit.header.continuation?.test(l.text) || (hit.header.weak && cur.state === "stack"))) {
+        if (feed(cur, l, out)) return out;
+        // the report was closed: fall through and start a new one
+      }
+      start(l, hit.header, hit.index, out);
+      return out;
+    }
+    let taken = false;
+    if (cur) taken = feed(cur, l, out);
+    // other open reports see a foreign line
+    if (open.size > (taken ? 1 : 0)) {
+      let done: OpenReport[] | undefined;
+      for (const r of open.values()) {
+        if (r === cur) continue;
+        r.foreign++;
+        const limit = r.state === "tail" ? (r.ctx === "console" || r.ctx === "" ? 0 : 20) : maxForeign;
+        if (r.foreign > limit) (done ??= []).push(r);
+      }
+      if (done) for (const r of done) finish(r, out);
+    }
+    if (!taken) remember(l);
+    return out;
+  }
+
+  function end(): Report[] {
+    const out: Report[] = [];
+    for (const r of [...open.values()]) {
+      const unfinished = r.sawTaskMarker && r.taskDepth > 0 ? "truncated: log ended inside the stack trace" : undefined;
+      finish(r, out, unfinished);
+    }
+    return out;
+  }
+
+  return { push, end };
+}

@@ -1,0 +1,1 @@
+export { resolveKernel, type KernelArtifact } from "./resolve.ts";

@@ -1,0 +1,48 @@
+/** Verdict of one attempt (DESIGN.md), plus `skipped` for a kernel that lacks a required option. */
+export type AttemptVerdict = "reproduced" | "clean" | "unexpected" | "infra" | "skipped";
+
+export interface ReportBrief {
+  kind: string;
+  title: string;
+  signature: string;
+  count: number;
+  corrupted: boolean;
+}
+
+export interface AttemptSummary {
+  attempt: number;
+  verdict: AttemptVerdict;
+  reason?: string;
+  dir: string;
+  reports: ReportBrief[];
+  durationMs: number;
+  bootMs?: number;
+}
+
+export interface ScenarioSummary {
+  name: string;
+  file: string;
+  expected: "reproduced" | "clean";
+  /** The scenario's overall outcome across attempts. */
+  outcome: AttemptVerdict;
+  met: boolean;
+  reason?: string;
+  attempts: AttemptSummary[];
+  reproduced: number;
+  /** Wilson 95% interval of the reproduction rate over non-infra, non-skipped attempts. */
+  rate?: { k: number; n: number; p: number; low: number; high: number };
+  durationMs: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  suite: string;
+  startedAt: string;
+  finishedAt: string;
+  dir: string;
+  host: { accel: string; qemu: string; hostname: string };
+  kernel: { source: string; path: string; version?: string };
+  image: { id: string; path: string };
+  scenarios: ScenarioSummary[];
+  exitCode: number;
+}

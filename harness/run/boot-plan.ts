@@ -1,0 +1,49 @@
+import type { KernelArtifact } from "../kernel/index.ts";
+import type { EventSink } from "../common/index.ts";
+import type { Scenario } from "../config/index.ts";
+import type { Accel, GuestSpec } from "../vm/index.ts";
+import { baseKernelArgs } from "../vm/index.ts";
+
+/** Everything needed to boot a guest for any scenario of a run. */
+export interface BootPlan {
+  accel: Accel;
+  qemuVersion: string;
+  kernel: KernelArtifact;
+  image: { id: string; rootfs: string; sshKey: string; bootArgs: string[] };
+}
+
+/** The full kernel command line of a guest: hangar's base, the image's, the scenario's. */
+export function kernelCommandLine(plan: BootPlan, scenarioArgs: readonly string[]): string {
+  const args = [...baseKernelArgs({ rootDevice: "/dev/vda" }), ...plan.image.bootArgs, ...scenarioArgs];
+  // Later duplicates win in the kernel, but keep the line tidy: drop exact repeats.
+  return [...new Set(args)].join(" ");
+}
+
+/** The guest a scenario asks for, booted as the plan says. */
+export function guestSpecFor(
+  sc: Pick<Scenario, "guest">,
+  plan: BootPlan,
+  o: { name: string; workDir: string; sink: EventSink },
+): GuestSpec {
+  return {
+    name: o.name,
+    workDir: o.workDir,
+    accel: plan.accel,
+    memoryMiB: sc.guest.memory,
+    cpus: sc.guest.cpus,
+    kernel: plan.kernel.kernel,
+    ...(plan.kernel.initrd ? { initrd: plan.kernel.initrd } : {}),
+    rootfs: plan.image.rootfs,
+    append: kernelCommandLine(plan, sc.guest.cmdline),
+    scratch: sc.guest.disks.map((d) => ({ name: d.name, sizeMiB: d.size })),
+    sshKey: plan.image.sshKey,
+    sink: o.sink,
+  };
+}
+
+/** Environment every step sees: scenario, attempt, and HANGAR_DISK_<NAME>=/dev/vdX per scratch disk. */
+export function stepEnvironment(sc: Pick<Scenario, "name">, attempt: number, devices: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { HANGAR_SCENARIO: sc.name, HANGAR_ATTEMPT: String(attempt) };
+  for (const [disk, dev] of Object.entries(devices)) env[`HANGAR_DISK_${disk.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = dev;
+  return env;
+}

@@ -1,0 +1,83 @@
+import type { EventSink } from "../common/index.ts";
+import type { Scenario } from "../config/index.ts";
+import { wilson, type AttemptSummary, type AttemptVerdict, type ResultStore, type ScenarioSummary } from "../results/index.ts";
+import { runAttempt, type AttemptOptions, type AttemptResult } from "./attempt.ts";
+import type { BootPlan } from "./boot-plan.ts";
+
+export interface ScenarioRunOptions {
+  plan: BootPlan;
+  store: ResultStore;
+  sink: EventSink;
+  attempts?: number;
+  watchdog?: AttemptOptions["watchdog"];
+  onGuestReady?: AttemptOptions["onGuestReady"];
+}
+
+/** Run a scenario's attempts one after the other and summarise them. */
+export async function runScenario(sc: Scenario, o: ScenarioRunOptions): Promise<{ summary: ScenarioSummary; results: AttemptResult[] }> {
+  const t0 = Date.now();
+  const n = o.attempts ?? sc.attempts;
+  const results: AttemptResult[] = [];
+  for (let i = 1; i <= n; i++) {
+    const r = await runAttempt({
+      scenario: sc,
+      attempt: i,
+      dir: o.store.attemptDir(sc.name, i),
+      plan: o.plan,
+      sink: o.sink,
+      ...(o.watchdog ? { watchdog: o.watchdog } : {}),
+      ...(o.onGuestReady ? { onGuestReady: o.onGuestReady } : {}),
+    });
+    results.push(r);
+    // A kernel without a required option will not grow it on the next attempt.
+    if (r.verdict === "skipped") break;
+  }
+  return { summary: summarizeScenario(sc, results, Date.now() - t0), results };
+}
+
+/** Scenario outcome over attempts, and whether it met the scenario's declared expectation. */
+export function summarizeScenario(sc: Scenario, results: AttemptResult[], durationMs: number): ScenarioSummary {
+  const attempts: AttemptSummary[] = results.map((r) => ({
+    attempt: r.attempt,
+    verdict: r.verdict,
+    ...(r.reason ? { reason: r.reason } : {}),
+    dir: r.dir,
+    reports: r.reports.map((x) => ({ kind: x.kind, title: x.title, signature: x.signature, count: x.count, corrupted: x.corrupted })),
+    durationMs: r.durationMs,
+    ...(r.bootMs !== undefined ? { bootMs: r.bootMs } : {}),
+  }));
+  const count = (v: AttemptVerdict) => results.filter((r) => r.verdict === v).length;
+  const judged = results.filter((r) => r.verdict !== "infra" && r.verdict !== "skipped");
+  const reproduced = count("reproduced");
+  let outcome: AttemptVerdict;
+  let reason: string | undefined;
+  if (count("skipped")) {
+    outcome = "skipped";
+    reason = results.find((r) => r.verdict === "skipped")?.reason;
+  } else if (!judged.length) {
+    outcome = "infra";
+    reason = results.find((r) => r.reason)?.reason;
+  } else if (reproduced) outcome = "reproduced";
+  else if (count("unexpected")) outcome = "unexpected";
+  else outcome = "clean";
+  // reproduced: met when at least one attempt reproduced; clean: met when every judged attempt was clean.
+  const met =
+    outcome === "skipped" ||
+    (sc.expect.outcome === "reproduced" ? reproduced > 0 : outcome === "clean" && count("infra") === 0);
+  if (!reason && !met) {
+    reason = sc.expect.outcome === "reproduced" ? `no attempt reproduced (${judged.length} judged)` : `${count("unexpected") + reproduced} attempt(s) had kernel reports`;
+  }
+  const ci = wilson(reproduced, judged.length);
+  return {
+    name: sc.name,
+    file: sc.file,
+    expected: sc.expect.outcome,
+    outcome,
+    met,
+    ...(reason ? { reason } : {}),
+    attempts,
+    reproduced,
+    ...(judged.length ? { rate: { k: reproduced, n: judged.length, ...ci } } : {}),
+    durationMs,
+  };
+}

@@ -1,0 +1,213 @@
+import { readFile } from "node:fs/promises";
+import { Client, type ClientChannel } from "ssh2";
+import { retryUntil, withDeadline, type EventSink } from "../common/index.ts";
+
+export interface ExecResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  /** Bytes of stdout/stderr kept in the result (the rest is still streamed). */
+  maxOutput?: number;
+}
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  privateKeyPath: string;
+}
+
+/**
+ * One SSH connection to a guest (ssh2). Every operation has a deadline: connecting,
+ * each exec, and closing. A wedged guest makes calls fail with a DeadlineError, never hang.
+ */
+export class SshSession {
+  private client: Client | undefined;
+  private alive = false;
+
+  constructor(private readonly target: SshTarget) {}
+
+  get connected(): boolean {
+    return this.alive;
+  }
+
+  async connect(ms: number): Promise<void> {
+    const key = await readFile(this.target.privateKeyPath);
+    const client = new Client();
+    // ssh2 can emit several errors for one failed connection; an unhandled one would crash hangar.
+    client.on("error", () => {
+      this.alive = false;
+    });
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        client.once("ready", () => resolve());
+        client.once("error", reject);
+        client.connect({
+          host: this.target.host,
+          port: this.target.port,
+          username: this.target.user,
+          privateKey: key,
+          readyTimeout: ms,
+          keepaliveInterval: 5_000,
+          keepaliveCountMax: 3,
+          // Host keys of throwaway guests are generated per image; nothing to verify against.
+          hostVerifier: () => true,
+        });
+      }),
+      ms + 1_000,
+      `ssh connect to ${this.target.host}:${this.target.port}`,
+      () => client.destroy(),
+    ).catch((err) => {
+      client.destroy();
+      throw err;
+    });
+    client.on("close", () => {
+      this.alive = false;
+    });
+    this.client = client;
+    this.alive = true;
+  }
+
+  /** Connect with backoff until `deadlineMs`, proving readiness with a trivial command. */
+  async waitReady(deadlineMs: number, sink?: EventSink, signal?: AbortSignal): Promise<void> {
+    let tries = 0;
+    await retryUntil(
+      "ssh ready",
+      async () => {
+        tries++;
+        this.close();
+        await this.connect(15_000);
+        const r = await this.exec("true", { timeoutMs: 15_000 });
+        if (r.code !== 0) throw new Error(`probe command exited ${r.code}`);
+      },
+      { deadlineMs, tryMs: 35_000, initialDelayMs: 250, maxDelayMs: 500, ...(signal ? { signal } : {}) },
+    );
+    sink?.emit({ type: "log", level: "debug", message: `ssh ready after ${tries} tries` });
+  }
+
+  /** Run a command (a shell string, quoted by guest/quote) with a deadline. Never rejects on timeout: the result says timedOut. */
+  exec(command: string, opts: ExecOptions): Promise<ExecResult> {
+    const client = this.client;
+    const t0 = Date.now();
+    const max = opts.maxOutput ?? 1 << 20;
+    if (!client || !this.alive) return Promise.reject(new Error("ssh: not connected"));
+    return new Promise<ExecResult>((resolve, reject) => {
+      let stdout = "";
+      let stderr = "";
+      let channel: ClientChannel | undefined;
+      let settled = false;
+      const finish = (r: Omit<ExecResult, "stdout" | "stderr" | "durationMs">) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ ...r, stdout, stderr, durationMs: Date.now() - t0 });
+      };
+      const timer = setTimeout(() => {
+        try {
+          channel?.signal("KILL");
+        } catch {
+          /* ignore */
+        }
+        try {
+          channel?.close();
+        } catch {
+          /* ignore */
+        }
+        finish({ code: null, timedOut: true });
+      }, opts.timeoutMs);
+      timer.unref();
+      client.exec(command, (err, ch) => {
+        if (err) {
+          settled = true;
+          clearTimeout(timer);
+          return reject(err);
+        }
+        channel = ch;
+        ch.on("data", (d: Buffer) => {
+          const s = d.toString("utf8");
+          if (stdout.length < max) stdout += s.slice(0, max - stdout.length);
+          opts.onStdout?.(s);
+        });
+        ch.stderr.on("data", (d: Buffer) => {
+          const s = d.toString("utf8");
+          if (stderr.length < max) stderr += s.slice(0, max - stderr.length);
+          opts.onStderr?.(s);
+        });
+        ch.on("exit", (code: number | null, signal?: string) => {
+          // "close" follows; keep the values.
+          (ch as unknown as { _hangarExit: unknown })._hangarExit = { code, signal };
+        });
+        ch.on("close", () => {
+          const ex = (ch as unknown as { _hangarExit?: { code: number | null; signal?: string } })._hangarExit;
+          finish({ code: ex?.code ?? null, ...(ex?.signal ? { signal: ex.signal } : {}), timedOut: false });
+        });
+      });
+    });
+  }
+
+  /**
+   * Start a long-running command whose output is streamed line by line (the kernel log
+   * follower). Returns a stop function. The stream ends by itself when the guest dies.
+   */
+  follow(command: string, onLine: (line: string) => void): { stop: () => void; done: Promise<void> } {
+    const client = this.client;
+    if (!client || !this.alive) throw new Error("ssh: not connected");
+    let channel: ClientChannel | undefined;
+    let partial = "";
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    client.exec(command, (err, ch) => {
+      if (err) return resolveDone();
+      channel = ch;
+      ch.on("data", (d: Buffer) => {
+        partial += d.toString("utf8");
+        let nl: number;
+        while ((nl = partial.indexOf("\n")) >= 0) {
+          onLine(partial.slice(0, nl));
+          partial = partial.slice(nl + 1);
+        }
+        if (partial.length > 8192) {
+          onLine(partial);
+          partial = "";
+        }
+      });
+      ch.stderr.on("data", () => {});
+      ch.on("close", () => {
+        if (partial) onLine(partial);
+        resolveDone();
+      });
+    });
+    return {
+      stop: () => {
+        try {
+          channel?.signal("TERM");
+          channel?.close();
+        } catch {
+          /* ignore */
+        }
+        resolveDone();
+      },
+      done,
+    };
+  }
+
+  close(): void {
+    this.alive = false;
+    try {
+      this.client?.end();
+      this.client?.destroy();
+    } catch {
+      /* ignore */
+    }
+    this.client = undefined;
+  }
+}

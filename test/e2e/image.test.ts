@@ -1,0 +1,79 @@
+/**
+ * Builds (or reuses from the cache) the default image for real: mmdebstrap, mkfs.ext4 -d,
+ * kernel extraction, SSH key. Does not boot it (vm/ tests do). Needs root, mmdebstrap and
+ * the Debian mirror; a cold build takes about a minute here, a cache hit milliseconds.
+ */
+import { describe, it, expect } from "vitest";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { ensureImage, listImages, loadRecipe, imageId, type ImageArtifact } from "../../harness/image/index.ts";
+import type { HangarEvent } from "../../harness/common/index.ts";
+
+const BUILD_MS = 20 * 60_000;
+
+describe("image (real build)", () => {
+  let image: ImageArtifact;
+  const events: HangarEvent[] = [];
+
+  it(
+    "builds or reuses the default image",
+    async () => {
+      image = await ensureImage({ sink: { emit: (e) => events.push(e) } });
+      const recipe = await loadRecipe();
+      expect(image.id).toBe(imageId(recipe));
+      expect(image.recipeHash).toBe(recipe.hash);
+      const built = events.some((e) => e.type === "step" && e.step === "image.build" && e.status === "done");
+      if (built) {
+        // A real build shows mmdebstrap's lines and timed steps.
+        expect(events.some((e) => e.type === "progress" && e.step === "image.mmdebstrap")).toBe(true);
+        for (const step of ["image.sshkey", "image.mmdebstrap", "image.configure", "image.mkfs"]) {
+          const done = events.find((e) => e.type === "step" && e.step === step && e.status === "done");
+          expect(done && done.type === "step" ? done.elapsedMs : undefined, step).toBeTypeOf("number");
+        }
+        expect((await stat(join(image.dir, "build.log"))).size).toBeGreaterThan(1000);
+      }
+    },
+    BUILD_MS,
+  );
+
+  it("has the files a guest boots from", async () => {
+    for (const p of [image.rootfs, image.kernel, image.initrd, image.sshKey, image.sshPubKey]) {
+      expect((await stat(p)).isFile(), p).toBe(true);
+    }
+    expect((await stat(image.rootfs)).size).toBe(image.sizeBytes);
+    expect(image.sizeBytes).toBeGreaterThan(256 * 1024 * 1024);
+    expect((await stat(image.kernel)).size).toBeGreaterThan(1024 * 1024);
+    expect((await stat(image.sshKey)).mode & 0o777).toBe(0o600);
+    expect(await readFile(image.sshPubKey, "utf8")).toMatch(/^ssh-ed25519 \S+/);
+    expect(image.kernelVersion).toMatch(/^\d+\.\d+\.\d+-\d+-cloud-amd64$/);
+    expect(Array.isArray(image.bootArgs)).toBe(true);
+    expect(image.kernelConfig).toBeDefined();
+    const config = await readFile(image.kernelConfig!, "utf8");
+    expect(config).toMatch(/^CONFIG_EXT4_FS=y$/m);
+    const meta = JSON.parse(await readFile(join(image.dir, "image.json"), "utf8")) as { id: string };
+    expect(meta.id).toBe(image.id);
+  });
+
+  it("is an ext4 image whose root holds the key, the marker helper and the config", async () => {
+    const r = await execa("dumpe2fs", ["-h", image.rootfs], { timeout: 30_000, reject: false });
+    expect(r.stdout).toMatch(/Filesystem volume name:\s+hangar-root/);
+    const cat = async (path: string) =>
+      (await execa("debugfs", ["-R", `cat ${path}`, image.rootfs], { timeout: 30_000, stripFinalNewline: false })).stdout;
+    expect((await cat("/root/.ssh/authorized_keys")).trim()).toBe((await readFile(image.sshPubKey, "utf8")).trim());
+    expect(await cat("/usr/local/sbin/hangar-mark")).toContain("/dev/kmsg");
+    expect(await cat("/etc/fstab")).toMatch(/^\/dev\/vda\s+\/\s+ext4/m);
+    expect(await cat("/etc/ssh/ssh_host_ed25519_key.pub")).toMatch(/^ssh-ed25519 /);
+    const stat = (await execa("debugfs", ["-R", "stat /usr/local/sbin/hangar-mark", image.rootfs], { timeout: 30_000 })).stdout;
+    expect(stat).toMatch(/Mode:\s+0755/);
+    expect(stat).toMatch(/User:\s+0\s+Group:\s+0/);
+  });
+
+  it("is a fast cache hit the second time", async () => {
+    const t0 = Date.now();
+    const again = await ensureImage({ sink: { emit: () => {} } });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(again).toEqual(image);
+    expect((await listImages()).map((a) => a.id)).toContain(image.id);
+  });
+});

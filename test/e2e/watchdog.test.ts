@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { scenarioSchema, type Scenario } from "../../harness/config/index.ts";
+import { runAttempt, type BootPlan } from "../../harness/run/index.ts";
+import { liveChildren } from "../../harness/vm/index.ts";
+import type { EventBus, TimedEvent } from "../../harness/common/index.ts";
+import { alive, realBootPlan, tempStore } from "./setup.ts";
+
+let plan: BootPlan;
+let bus: EventBus;
+let events: TimedEvent[];
+beforeAll(async () => {
+  ({ plan, bus, events } = await realBootPlan());
+}, 40 * 60_000);
+
+const DEADLINE_MS = 4 * 60_000;
+
+describe("watchdog", () => {
+  it("declares a guest whose QEMU is frozen (SIGSTOP) infra within its deadline plus a minute, tries sysrq, leaves no QEMU", async () => {
+    const sc: Scenario = {
+      ...scenarioSchema.parse({
+        name: "frozen-guest",
+        steps: [{ name: "long", run: "sleep 600", timeout: "15m" }],
+        deadline: DEADLINE_MS / 1000,
+        expect: { outcome: "clean", signatures: [] },
+      }),
+      file: "(inline)",
+    };
+    const store = await tempStore();
+    let qemuPid: number | undefined;
+    const t0 = Date.now();
+    const r = await runAttempt({
+      scenario: sc,
+      attempt: 1,
+      dir: store.attemptDir(sc.name, 1),
+      plan,
+      sink: bus,
+      onGuestReady: (guest) => {
+        qemuPid = guest.pid;
+        // Freeze QEMU shortly after SSH came up, while the workload step runs.
+        setTimeout(() => process.kill(guest.pid!, "SIGSTOP"), 8_000).unref();
+      },
+    });
+    const took = Date.now() - t0;
+    expect(r.verdict).toBe("infra");
+    expect(r.reason).toMatch(/unresponsive/);
+    expect(took).toBeLessThan(DEADLINE_MS + 60_000);
+    // The watchdog tried sysrq w and t through QMP before tearing down (QMP cannot answer a stopped QEMU).
+    expect(r.watchdog?.tripped).toBe("unresponsive");
+    expect(r.watchdog?.sysrq.map((s) => s.slice(0, 7))).toEqual(["sysrq-w", "sysrq-t"]);
+    expect(events.some((e) => e.type === "log" && /sysrq-w/.test(e.message))).toBe(true);
+    // Teardown escalated past the steps a frozen QEMU cannot take.
+    expect(["sigterm", "sigkill"]).toContain(r.teardown?.endedBy);
+    expect(alive(qemuPid)).toBe(false);
+    expect(liveChildren()).toEqual([]);
+    const verdict = JSON.parse(await readFile(join(r.dir, "verdict.json"), "utf8"));
+    expect(verdict.verdict).toBe("infra");
+  }, 10 * 60_000);
+});
