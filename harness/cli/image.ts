@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatMs, type EventSink } from "../common/index.ts";
+import { formatMs, guarded, type EventSink } from "../common/index.ts";
 import { DEFAULT_RECIPE, RecipeError, ensureImage, imagePath, listImages, type ImageArtifact } from "../image/index.ts";
 import { UsageError } from "./args.ts";
 
@@ -42,18 +42,10 @@ export function registerImage(program: Command, ctx: { sink: EventSink }): void 
     .option("--json", "print the image artifact as JSON")
     .action(async (opts: { recipe: string; rebuild?: boolean; json?: boolean }) => {
       const t0 = Date.now();
-      const ac = new AbortController();
-      const onSignal = () => ac.abort();
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      try {
-        const a = await usage(ensureImage({ recipe: opts.recipe, sink: ctx.sink, signal: ac.signal, ...(opts.rebuild ? { rebuild: true } : {}) }));
-        if (opts.json) process.stdout.write(JSON.stringify(a, null, 2) + "\n");
-        else process.stdout.write(`${describe(a)}\n  (${formatMs(Date.now() - t0)})\n`);
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
+      // Ctrl-C aborts the build, which unmounts and removes its folder before hangar exits.
+      const a = await usage(guarded((signal) => ensureImage({ recipe: opts.recipe, sink: ctx.sink, signal, ...(opts.rebuild ? { rebuild: true } : {}) })));
+      if (opts.json) process.stdout.write(JSON.stringify(a, null, 2) + "\n");
+      else process.stdout.write(`${describe(a)}\n  (${formatMs(Date.now() - t0)})\n`);
     });
 
   image

@@ -2,3 +2,4 @@ export * from "./events.ts";
 export * from "./deadline.ts";
 export * from "./paths.ts";
 export * from "./files.ts";
+export * from "./shutdown.ts";

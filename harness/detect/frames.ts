@@ -11,13 +11,16 @@ const ARM_FRAME_RE = new RegExp(String.raw`^ *${PC} \(([a-zA-Z0-9_.]+)\) from ${
 export const STACK_START_RE =
   /Call (?:T|t)race|Allocated:|Allocated by task [0-9]+:|Freed:|Freed by task [0-9]+:|[^k] backtrace(?: \(crc [0-9a-f]+\))?:|^Backtrace:|Uninit was stored to memory at/;
 
-/** STACK_START_RE behind a cheap substring prefilter (it runs on every report line). */
-export function isStackStart(text: string): boolean {
+/**
+ * STACK_START_RE behind a cheap substring prefilter (it runs on every report line).
+ * `mayHaveCall`: false when the caller knows that the line has no "Call " (see PROBE_RE in headers.ts).
+ */
+export function isStackStart(text: string, mayHaveCall = true): boolean {
   // every stack start ends with ':' ("Call Trace:", "Freed by task 12:"), except old one-line
   // "Call Trace: [<ffff>] foo" forms
   let e = text.length - 1;
   while (e > 0 && text.charCodeAt(e) === 32) e--;
-  if (text.charCodeAt(e) !== 58 /* : */ && text.indexOf("Call ") < 0) return false;
+  if (text.charCodeAt(e) !== 58 /* : */ && (!mayHaveCall || text.indexOf("Call ") < 0)) return false;
   return STACK_START_RE.test(text);
 }
 
@@ -31,15 +34,35 @@ export function isQuestionableFrame(text: string): boolean {
   return /^\s*(?:\[<?[0-9a-fx]+>?\]\s*)?\? /.test(text);
 }
 
+function allDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return s.length > 0;
+}
+
+let lastText = "";
+let lastFrame: string | undefined;
+
 /** The function named by a frame line, or undefined. */
 export function frameOf(text: string): string | undefined {
+  // the collector asks several times about the line it is looking at
+  if (text === lastText) return lastFrame;
+  const f = frameOfUncached(text);
+  lastText = text;
+  lastFrame = f;
+  return f;
+}
+
+function frameOfUncached(text: string): string | undefined {
   // cheap prefilter: frames contain `+0x` or `.` after the name, or an `(inline)`-free bare name with `[<`
   if (text.indexOf("+") < 0 && text.indexOf(".") < 0) return undefined;
   const m = FRAME_RE.exec(text);
   if (m) {
     const name = m[1]!;
     // `Code:`-like or register lines never reach here (they have ':' after the word, not '.'/'+')
-    if (/^[0-9]+$/.test(name)) return undefined;
+    if (allDigits(name)) return undefined;
     return name;
   }
   const a = ARM_FRAME_RE.exec(text);

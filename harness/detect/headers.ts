@@ -56,11 +56,6 @@ export const OOPS_HEADERS: OopsHeader[] = [
   { header: "System is deadlocked on memory" },
 ];
 
-/**
- * Quick prefilter: every header contains one of these fragments. A single alternation is much cheaper
- * than testing each header on each line.
- */
-const PREFILTER = /BUG|WARNING:|INFO:|Unable to handle|general protection|stack segment|[Pp]anic|PANIC|divide error|invalid opcode|UBSAN|Internal error|oom-killer|Out of memory|deadlocked on memory/;
 
 export interface HeaderHit {
   header: OopsHeader;
@@ -68,16 +63,53 @@ export interface HeaderHit {
   index: number;
 }
 
-/** The first oops header found in a (prefix-stripped) line, honouring the suppressions. */
-export function findHeader(text: string): HeaderHit | undefined {
-  // nearly every header has a ':'; the few that may not are checked by substring (cheap on frame lines)
-  if (text.indexOf(":") < 0) {
-    if (text.indexOf("BUG at") < 0 && text.indexOf("protection fault") < 0 && text.indexOf(" memory") < 0 && text.indexOf("Kernel panic") < 0 &&
-      text.indexOf("Unable to handle") < 0) {
-      return undefined;
-    }
+/** Every header without a ':' contains one of these (and so may a line that has a ':'). */
+const NO_COLON_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle/;
+
+/**
+ * Could a header with a ':' end at this colon? Those headers are `BUG:`, `WARNING:`, `INFO:`,
+ * `stack segment: `, `PANIC: double fault`, `divide error:`, `invalid opcode:`, `UBSAN:`,
+ * `Internal error:`, `invoked oom-killer:` and `Out of memory: Kill`.
+ */
+function headerColon(t: string, c: number): boolean {
+  switch (t.charCodeAt(c - 1)) {
+    case 71 /* G */: return c >= 3 && (t.startsWith("BUG", c - 3) || (c >= 7 && t.startsWith("WARNING", c - 7)));
+    case 79 /* O */: return c >= 4 && t.startsWith("INFO", c - 4);
+    case 116 /* t */: return c >= 7 && t.startsWith("segment", c - 7);
+    case 67 /* C */: return c >= 5 && t.startsWith("PANIC", c - 5);
+    case 114 /* r */: return (c >= 5 && t.startsWith("error", c - 5)) || (c >= 6 && t.startsWith("killer", c - 6));
+    case 101 /* e */: return c >= 6 && t.startsWith("opcode", c - 6);
+    case 78 /* N */: return c >= 5 && t.startsWith("UBSAN", c - 5);
+    case 121 /* y */: return c >= 6 && t.startsWith("memory", c - 6);
+    default: return false;
   }
-  if (!PREFILTER.test(text)) return undefined;
+}
+
+/**
+ * One regex for the substrings the collector looks for on every line besides the ':'-headers: the
+ * headers without a ':' (NO_COLON_RE), end markers (`---[ end`), `Sending NMI from CPU` and `Call `
+ * (stack starts). A line it does not match contains none of them, which saves a search per probe.
+ */
+export const PROBE_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call /;
+
+/**
+ * Cheap necessary condition for findHeader: the line may contain one of the OOPS_HEADERS.
+ * `probe`: PROBE_RE.test(text) when the caller knows it (false: none of its substrings is in the line).
+ */
+function mayHaveHeader(text: string, probe: boolean): boolean {
+  let c = text.indexOf(":");
+  if (c >= 0) {
+    for (; c >= 0; c = text.indexOf(":", c + 1)) if (headerColon(text, c)) return true;
+  }
+  return probe && NO_COLON_RE.test(text);
+}
+
+/**
+ * The first oops header found in a (prefix-stripped) line, honouring the suppressions.
+ * `probe`: PROBE_RE.test(text), when the caller has it already.
+ */
+export function findHeader(text: string, probe: boolean = PROBE_RE.test(text)): HeaderHit | undefined {
+  if (!mayHaveHeader(text, probe)) return undefined;
   for (const h of OOPS_HEADERS) {
     const i = text.indexOf(h.header);
     if (i < 0) continue;
@@ -89,5 +121,9 @@ export function findHeader(text: string): HeaderHit | undefined {
 
 /** Lines that end a report (inclusive). */
 export function isEndMarker(text: string): boolean {
-  return text.startsWith("---[ end ") || text.includes("---[ end trace") || text.includes("---[ end Kernel panic");
+  // all three forms contain "---[ end"
+  const i = text.indexOf("---[ end");
+  if (i < 0) return false;
+  return i === 0 ? text.startsWith("---[ end ") || text.includes("---[ end trace") || text.includes("---[ end Kernel panic")
+    : text.includes("---[ end trace", i) || text.includes("---[ end Kernel panic", i);
 }

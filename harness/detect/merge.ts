@@ -12,14 +12,14 @@ export function dedupKey(r: Report): string {
   return r.kind === "hung-task" && r.task ? `${r.signature}#${r.task.pid}` : r.signature;
 }
 
-function completeness(r: Report): number {
+export function completeness(r: Report): number {
   return (r.corrupted ? 0 : 1_000_000) + Math.min(r.text.length, 999_999);
 }
 
-function minDef(a?: number, b?: number): number | undefined {
+export function minDef(a?: number, b?: number): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
-function maxDef(a?: number, b?: number): number | undefined {
+export function maxDef(a?: number, b?: number): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
@@ -37,14 +37,33 @@ function fold(a: Report, b: Report): Report {
  * Dedupe reports from one or more lists (e.g. console.log and dmesg.log of one attempt): one report per
  * key, in order of first appearance; the more complete text is kept (not corrupted, then longer);
  * `count` is the largest count seen (each list counts its own repeats), time range is the union.
+ * The input reports are not modified.
  */
 export function mergeReports(...lists: Report[][]): Report[] {
   const byKey = new Map<string, Report>();
+  // folded copies made here (safe to update in place, unlike the caller's reports)
+  const own = new Set<Report>();
   for (const list of lists) {
     for (const r of list) {
       const k = dedupKey(r);
       const prev = byKey.get(k);
-      byKey.set(k, prev ? fold(prev, r) : r);
+      if (!prev) {
+        byKey.set(k, r);
+        continue;
+      }
+      if (own.has(prev) && completeness(r) <= completeness(prev)) {
+        // same as fold(prev, r), without a copy: prev stays the base
+        if (r.count > prev.count) prev.count = r.count;
+        const first = minDef(prev.firstTimestamp, r.firstTimestamp);
+        const last = maxDef(prev.lastTimestamp, r.lastTimestamp);
+        if (first !== undefined) prev.firstTimestamp = first;
+        if (last !== undefined) prev.lastTimestamp = last;
+        continue;
+      }
+      const f = fold(prev, r);
+      own.add(f);
+      if (own.has(prev)) own.delete(prev);
+      byKey.set(k, f);
     }
   }
   return [...byKey.values()];

@@ -12,7 +12,22 @@ const RULES: [RegExp, string][] = [
   [/\d{7,}/g, "NUM"],
 ];
 
+const MEMO_MAX = 4096;
+const memo = new Map<string, string>();
+
+/** normalizeTitle is pure and titles repeat (the same bug over and over): memoized, bounded. */
 export function normalizeTitle(title: string): string {
+  let v = memo.get(title);
+  if (v === undefined) {
+    v = normalizeTitleUncached(title);
+    if (memo.size >= MEMO_MAX) memo.clear();
+    // copies: a title may be a substring of a large input text, which the memo must not keep alive
+    memo.set((" " + title).slice(1), (" " + v).slice(1));
+  }
+  return v;
+}
+
+function normalizeTitleUncached(title: string): string {
   let t = title;
   for (let i = 0; i < 10; i++) {
     let next = t;

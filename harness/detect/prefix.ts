@@ -23,26 +23,77 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Parse `[ 12.34][ T12] ` at position i. Returns [end index, ts, ctx] or undefined. */
-function parseStampAt(s: string, i: number): [number, number, string] | undefined {
-  if (s.charCodeAt(i) !== 91 /* [ */) return undefined;
-  let j = i + 1;
+/** Caller ids (`T123`, `C1`) by number, so that a line's context is not a fresh string every time. */
+const CTX_IDS = new Map<number, string>();
+const CTX_CACHE_MAX = 4096;
+let lastCtxKey = -1;
+let lastCtx = "";
+
+function ctxId(s: string, idStart: number, end: number): string {
+  // canonical ids only (no leading zero): then the id string is a function of the number
+  const len = end - idStart - 1;
+  if (len > 7 || (len > 1 && s.charCodeAt(idStart + 1) === 48)) return s.slice(idStart, end);
+  let id = 0;
+  for (let k = idStart + 1; k < end; k++) id = id * 10 + (s.charCodeAt(k) - 48);
+  const key = id * 2 + (s.charCodeAt(idStart) === 84 /* T */ ? 1 : 0);
+  if (key === lastCtxKey) return lastCtx;
+  let v = CTX_IDS.get(key);
+  if (v === undefined) {
+    v = s.slice(idStart, end);
+    if (CTX_IDS.size >= CTX_CACHE_MAX) CTX_IDS.clear();
+    CTX_IDS.set(key, v);
+  }
+  lastCtxKey = key;
+  lastCtx = v;
+  return v;
+}
+
+/**
+ * A parsed line as the collector keeps it: the timestamp is located but only converted to seconds for
+ * the few lines that need it (first and last stamped line of a report), see `tsOf`.
+ */
+export interface Line {
+  n: number;
+  raw: string;
+  text: string;
+  ctx: string;
+  /** 0: no timestamp; 1: `[ 12.34]` stamp at raw[tsAt - 1] (digits from tsAt, spaces first); 2: Number(raw.slice(tsAt, tsEnd)) */
+  tsKind: number;
+  tsAt: number;
+  tsEnd: number;
+}
+
+const STAMP_RE = /\[ *[0-9]+\.[0-9]+\]/y;
+
+/** Seconds since boot of a line, when it carries a timestamp (as parseLine computes it). */
+export function tsOf(l: Line): number | undefined {
+  if (l.tsKind === 0) return undefined;
+  const s = l.raw;
+  if (l.tsKind === 2) return Number(s.slice(l.tsAt, l.tsEnd));
+  let j = l.tsAt;
   while (s.charCodeAt(j) === 32) j++;
   const numStart = j;
+  const end = l.tsEnd;
+  if (end - numStart > 15) return Number(s.slice(numStart, end));
   let secs = 0;
-  for (let c = s.charCodeAt(j); isDigit(c); c = s.charCodeAt(++j)) secs = secs * 10 + (c - 48);
-  if (j === numStart || s.charCodeAt(j) !== 46 /* . */) return undefined;
+  for (let c = s.charCodeAt(j); c !== 46; c = s.charCodeAt(++j)) secs = secs * 10 + (c - 48);
   j++;
-  const fracStart = j;
   let frac = 0;
   let scale = 1;
-  for (let c = s.charCodeAt(j); isDigit(c); c = s.charCodeAt(++j)) {
-    frac = frac * 10 + (c - 48);
+  for (; j < end; j++) {
+    frac = frac * 10 + (s.charCodeAt(j) - 48);
     scale *= 10;
   }
-  if (j === fracStart || s.charCodeAt(j) !== 93 /* ] */) return undefined;
-  const ts = j - numStart > 15 ? Number(s.slice(numStart, j)) : secs + frac / scale;
-  j++;
+  return secs + frac / scale;
+}
+
+/** Parse `[ 12.34][ T12] ` at position i of `s`, or undefined when there is no stamp. */
+function stampLine(s: string, i: number, n: number): Line | undefined {
+  if (s.charCodeAt(i) !== 91 /* [ */) return undefined;
+  STAMP_RE.lastIndex = i;
+  if (!STAMP_RE.test(s)) return undefined;
+  const close = STAMP_RE.lastIndex - 1;
+  let j = close + 1;
   let ctx = "console";
   if (s.charCodeAt(j) === 91) {
     let k = j + 1;
@@ -54,22 +105,25 @@ function parseStampAt(s: string, i: number): [number, number, string] | undefine
       const dStart = k;
       while (isDigit(s.charCodeAt(k))) k++;
       if (k > dStart && s.charCodeAt(k) === 93) {
-        ctx = s.slice(idStart, k);
+        ctx = ctxId(s, idStart, k);
         j = k + 1;
       }
     }
   }
   if (s.charCodeAt(j) !== 32) {
     // a timestamp must be followed by a space; an empty message is still a kernel line
-    if (j === s.length) return [j, ts, ctx];
+    if (j === s.length) return { n, raw: s, text: "", ctx, tsKind: 1, tsAt: i + 1, tsEnd: close };
     return undefined;
   }
-  return [j + 1, ts, ctx];
+  return { n, raw: s, text: s.slice(j + 1), ctx, tsKind: 1, tsAt: i + 1, tsEnd: close };
 }
 
-/** Split a raw console line into prefix context, timestamp and text. */
-export function parseLine(raw: string, n: number): LogLine {
-  if (raw.indexOf("\r") >= 0) raw = raw.replace(/\r/g, "");
+const SLOW_PREFIX_D_RE = new RegExp(SLOW_PREFIX_RE.source, "d");
+
+/** parseLine without the timestamp conversion. */
+export function parseLineLazy(raw: string, n: number): Line {
+  const cr = raw.indexOf("\r");
+  if (cr >= 0) raw = cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, "");
   const c0 = raw.charCodeAt(0);
   let start = -1;
   if (c0 === 91 /* [ */) start = 0;
@@ -79,18 +133,27 @@ export function parseLine(raw: string, n: number): LogLine {
     if (j > 1 && raw.charCodeAt(j) === 62 /* > */) start = j + 1;
   }
   if (start >= 0) {
-    const r = parseStampAt(raw, start);
-    if (r) return { n, raw, text: raw.slice(r[0]), ctx: r[2], ts: r[1] };
-    if (start > 0) return { n, raw, text: raw.slice(start), ctx: "" };
-    return { n, raw, text: raw, ctx: "" };
+    const r = stampLine(raw, start, n);
+    if (r) return r;
+    if (start > 0) return { n, raw, text: raw.slice(start), ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
+    return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
   }
   if (raw.indexOf("] ") > 0 && (raw.indexOf(" login: ") >= 0 || raw.startsWith("** "))) {
-    const m = SLOW_PREFIX_RE.exec(raw);
+    const m = SLOW_PREFIX_D_RE.exec(raw);
     if (m) {
       // strip everything up to and including the first "] " after the stamp
       const idx = m[0].length;
-      return { n, raw, text: raw.slice(idx), ctx: m[2] ?? "console", ts: Number(m[1]) };
+      const [a, b] = m.indices![1]!;
+      return { n, raw, text: raw.slice(idx), ctx: m[2] ?? "console", tsKind: 2, tsAt: a, tsEnd: b };
     }
   }
-  return { n, raw, text: raw, ctx: "" };
+  return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
+}
+
+/** Split a raw console line into prefix context, timestamp and text. */
+export function parseLine(raw: string, n: number): LogLine {
+  const l = parseLineLazy(raw, n);
+  const out: LogLine = { n: l.n, raw: l.raw, text: l.text, ctx: l.ctx };
+  if (l.tsKind !== 0) out.ts = tsOf(l);
+  return out;
 }

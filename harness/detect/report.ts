@@ -5,32 +5,63 @@ import { lockdepInfo } from "./lockdep.ts";
 import { warningInfo } from "./warning.ts";
 import { hungTaskOf, oomKilledOf, oopsTaskOf } from "./tasks.ts";
 import { computeSignature } from "./signature.ts";
+import { tsOf } from "./prefix.ts";
 import type { OpenReport } from "./stream.ts";
-import type { Report } from "./types.ts";
+import type { FlushDependency, LockdepInfo, Report, ReportKind, TaskRef, WarningInfo } from "./types.ts";
 
 const MAX_FRAMES = 256;
 const SECOND_REPORT_RE = /vmalloc: allocation failure:|FAULT_INJECTION: forcing a failure|FAULT_FLAG_ALLOW_RETRY missing/;
 
-export function buildReport(r: OpenReport): Report {
+/**
+ * Everything of a report that depends only on its (prefix-stripped) lines, the header and the cut
+ * reason — not on line numbers, timestamps or raw prefixes. Repeated reports (a hung task every
+ * interval, a WARNING in a loop) share it.
+ */
+interface Derived {
+  kind: ReportKind;
+  title: string;
+  corruptedReason?: string;
+  guilty?: string;
+  frames: string[];
+  keyFrames: string[];
+  task?: { comm: string; pid: number; state?: string };
+  lockdep?: LockdepInfo;
+  warning?: WarningInfo;
+  killed?: TaskRef;
+  signature: string;
+}
+
+function derive(r: OpenReport): Derived {
   const all = r.lines;
-  const preamble = all.slice(0, r.bodyStart).map((l) => l.text);
+  const preamble: string[] = [];
+  for (let i = 0; i < r.bodyStart; i++) preamble.push(all[i]!.text);
   const body: string[] = [];
+  // frameOf of each body line, computed once (the title search walks the stack several times)
+  const bodyFrames: (string | undefined)[] = [];
   for (let i = r.bodyStart; i < all.length; i++) {
     const t = all[i]!.text;
     if (isQuestionableFrame(t) || t.includes("Disabling lock debugging due to kernel taint")) continue;
     body.push(t);
+    bodyFrames.push(frameOf(t));
   }
   // messages that carry their own stack: without caller ids they would lend it to the report (syzkaller)
   let titleBody = body;
   if (r.ctx === "" || r.ctx === "console") {
-    const cut = body.findIndex((t, i) => i > 0 && SECOND_REPORT_RE.test(t));
+    let cut = -1;
+    for (let i = 1; i < body.length; i++) {
+      const t = body[i]!;
+      if (t.indexOf("vmalloc") < 0 && t.indexOf("FAULT_") < 0) continue;
+      if (SECOND_REPORT_RE.test(t)) {
+        cut = i;
+        break;
+      }
+    }
     if (cut > 0) titleBody = body.slice(0, cut);
   }
-  const tr = extractTitle(titleBody, r.header, r.headerIndex);
+  const tr = extractTitle(titleBody, r.header, r.headerIndex, bodyFrames);
 
   const frames: string[] = [];
-  for (const t of body) {
-    const f = frameOf(t);
+  for (const f of bodyFrames) {
     if (f !== undefined) {
       frames.push(f);
       if (frames.length >= MAX_FRAMES) break;
@@ -39,49 +70,222 @@ export function buildReport(r: OpenReport): Report {
 
   let corruptedReason = tr.corrupted;
   if (r.truncated) corruptedReason = corruptedReason ? `${r.truncated}; ${corruptedReason}` : r.truncated;
+  const guilty = tr.frame && tr.frame !== "corrupted" ? tr.frame : undefined;
+  const d: Derived = {
+    kind: tr.kind,
+    title: tr.title,
+    frames,
+    keyFrames: guilty ? tr.keyFrames.slice(0, 8) : [],
+    signature: "",
+  };
+  if (corruptedReason) d.corruptedReason = corruptedReason;
+  if (guilty) d.guilty = guilty;
+  const task = d.kind === "hung-task" ? hungTaskOf(body) : oopsTaskOf(body);
+  if (task) d.task = task;
+  if (d.kind === "lockdep") d.lockdep = lockdepInfo(tr.lockdepType ?? "other", body);
+  if (d.kind === "warning") d.warning = warningInfo(preamble, body, r.headerIndex);
+  if (d.kind === "oom") {
+    const killed = oomKilledOf(body);
+    if (killed) d.killed = killed;
+  }
+  d.signature = computeSignature({
+    kind: d.kind,
+    title: d.title,
+    guiltyFrame: d.guilty,
+    keyFrames: d.keyFrames,
+    lockdep: d.lockdep,
+    flushDependency: d.warning?.flushDependency,
+  });
+  return d;
+}
 
+/**
+ * A copy of `s` that does not share memory with the text it was cut from: a substring may keep the
+ * whole input chunk it came from alive, which a long-lived cache entry must not do.
+ */
+function detach(s: string): string;
+function detach(s: string | undefined): string | undefined;
+function detach(s: string | undefined): string | undefined {
+  return s === undefined || s.length === 0 ? s : (" " + s).slice(1);
+}
+
+const detachOne = (s: string): string => detach(s);
+
+function detachTask<T extends TaskRef & { state?: string }>(t: T): T {
+  const c = { ...t, comm: detach(t.comm) };
+  if (t.state !== undefined) c.state = detach(t.state);
+  return c;
+}
+
+/** Derived data with every string copied (see detach), for the cache. */
+function detachDerived(d: Derived): Derived {
+  const o: Derived = { ...d, title: detach(d.title), frames: d.frames.map(detachOne), keyFrames: d.keyFrames.map(detachOne), signature: detach(d.signature) };
+  if (d.corruptedReason !== undefined) o.corruptedReason = detach(d.corruptedReason);
+  if (d.guilty !== undefined) o.guilty = detach(d.guilty);
+  if (d.task) o.task = detachTask(d.task);
+  if (d.lockdep) {
+    const l = d.lockdep;
+    o.lockdep = { type: detach(l.type), lockClasses: l.lockClasses.map(detachOne), chain: l.chain.map(detachOne), tasks: l.tasks.map(detachTask) };
+  }
+  if (d.warning) {
+    const w: WarningInfo = { ...d.warning };
+    if (w.file !== undefined) w.file = detach(w.file);
+    if (w.message !== undefined) w.message = detach(w.message);
+    if (w.flushDependency) {
+      const f = w.flushDependency;
+      w.flushDependency = { flushingWq: detach(f.flushingWq), flushingWork: detach(f.flushingWork), flushedWq: detach(f.flushedWq), flushedWork: detach(f.flushedWork) };
+    }
+    o.warning = w;
+  }
+  if (d.killed) o.killed = detachTask(d.killed);
+  return o;
+}
+
+const copyTask = (t: TaskRef): TaskRef => ({ comm: t.comm, pid: t.pid });
+const copyFlush = (f: FlushDependency): FlushDependency => ({ ...f });
+
+/** A Report of its own (no arrays or objects shared with other reports) from derived data and the lines. */
+function assemble(d: Derived, r: OpenReport): Report {
+  const all = r.lines;
   const first = all[0]!;
   const last = all[all.length - 1]!;
   let firstTs: number | undefined;
   let lastTs: number | undefined;
-  for (const l of all) if (l.ts !== undefined) { firstTs = l.ts; break; }
-  for (let i = all.length - 1; i >= 0; i--) if (all[i]!.ts !== undefined) { lastTs = all[i]!.ts; break; }
+  for (let i = 0; i < all.length; i++) if (all[i]!.tsKind !== 0) { firstTs = tsOf(all[i]!); break; }
+  for (let i = all.length - 1; i >= 0; i--) if (all[i]!.tsKind !== 0) { lastTs = tsOf(all[i]!); break; }
+  const raws = new Array<string>(all.length);
+  for (let i = 0; i < all.length; i++) raws[i] = all[i]!.raw;
+  const text = raws.join("\n");
 
-  const guilty = tr.frame && tr.frame !== "corrupted" ? tr.frame : undefined;
   const rep: Report = {
-    kind: tr.kind,
-    title: tr.title,
-    corrupted: corruptedReason !== undefined,
-    signature: "",
-    frames,
-    keyFrames: guilty ? tr.keyFrames.slice(0, 8) : [],
+    kind: d.kind,
+    title: d.title,
+    corrupted: d.corruptedReason !== undefined,
+    signature: d.signature,
+    frames: d.frames.slice(),
+    keyFrames: d.keyFrames.slice(),
     startLine: first.n,
     endLine: last.n,
     count: 1,
-    text: all.map((l) => l.raw).join("\n"),
+    text,
   };
-  if (corruptedReason) rep.corruptedReason = corruptedReason;
-  if (guilty) rep.guiltyFrame = guilty;
+  if (d.corruptedReason) rep.corruptedReason = d.corruptedReason;
+  if (d.guilty) rep.guiltyFrame = d.guilty;
   if (firstTs !== undefined) rep.firstTimestamp = firstTs;
   if (lastTs !== undefined) rep.lastTimestamp = lastTs;
-
-  const task = rep.kind === "hung-task" ? hungTaskOf(body) : oopsTaskOf(body);
-  if (task) rep.task = task;
-  if (rep.kind === "lockdep") rep.lockdep = lockdepInfo(tr.lockdepType ?? "other", body);
-  if (rep.kind === "warning" || r.header.header === "WARNING:") {
-    if (rep.kind === "warning") rep.warning = warningInfo(preamble, body, r.headerIndex);
+  if (d.task) rep.task = { ...d.task };
+  if (d.lockdep) {
+    const l = d.lockdep;
+    rep.lockdep = { type: l.type, lockClasses: l.lockClasses.slice(), chain: l.chain.slice(), tasks: l.tasks.map(copyTask) };
   }
-  if (rep.kind === "oom") {
-    const killed = oomKilledOf(body);
-    if (killed) rep.oom = { killed };
+  if (d.warning) {
+    const w: WarningInfo = { ...d.warning };
+    if (w.flushDependency) w.flushDependency = copyFlush(w.flushDependency);
+    rep.warning = w;
   }
-  rep.signature = computeSignature({
-    kind: rep.kind,
-    title: rep.title,
-    guiltyFrame: rep.guiltyFrame,
-    keyFrames: rep.keyFrames ?? [],
-    lockdep: rep.lockdep,
-    flushDependency: rep.warning?.flushDependency,
-  });
+  if (d.killed) rep.oom = { killed: copyTask(d.killed) };
   return rep;
+}
+
+export function buildReport(r: OpenReport): Report {
+  return assemble(derive(r), r);
+}
+
+interface CacheEntry {
+  /** the report's lines joined by "\n" */
+  key: string;
+  ctxClass: number;
+  header: string;
+  headerIndex: number;
+  bodyStart: number;
+  truncated: string | undefined;
+  nLines: number;
+  derived: Derived;
+}
+
+/** Bounds of a builder's cache of derived report data. */
+const CACHE_ENTRIES = 512;
+const CACHE_CHARS = 4 * 1024 * 1024;
+
+function countNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** A cheap bucket number for a joined block: its length and a few sampled characters. */
+function bucketOf(key: string, nLines: number): number {
+  const len = key.length;
+  let h = Math.imul(len, 0x9e3779b1) ^ nLines;
+  const step = (len >> 4) + 1;
+  for (let i = len >> 5; i < len; i += step) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * A report builder with a bounded LRU cache keyed by the report's stripped lines (plus header, body
+ * start, context class and cut reason): a report that repeats costs a join and a string comparison
+ * instead of a title search, a frame walk and a signature.
+ *
+ * The lines are compared joined by "\n". Only blocks whose lines contain no "\n" of their own are
+ * cached (the joined text then has exactly nLines - 1 newlines); a block with the same joined text and
+ * the same number of lines then necessarily has the same lines.
+ */
+export function createReportBuilder(): (r: OpenReport) => Report {
+  /** bucket → entries (usually one), in least recently used order across buckets via `order` */
+  const buckets = new Map<number, CacheEntry[]>();
+  const order = new Set<CacheEntry>();
+  let chars = 0;
+
+  function drop(e: CacheEntry, bucket: number): void {
+    order.delete(e);
+    chars -= e.key.length;
+    const list = buckets.get(bucket)!;
+    const i = list.indexOf(e);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) buckets.delete(bucket);
+  }
+
+  return (r: OpenReport): Report => {
+    const all = r.lines;
+    const n = all.length;
+    const texts = new Array<string>(n);
+    for (let i = 0; i < n; i++) texts[i] = all[i]!.text;
+    const key = texts.join("\n");
+    const ctxClass = r.ctx === "" || r.ctx === "console" ? 0 : 1;
+    const bucket = bucketOf(key, n);
+    const list = buckets.get(bucket);
+    if (list) {
+      for (const e of list) {
+        if (
+          e.nLines === n && e.headerIndex === r.headerIndex && e.bodyStart === r.bodyStart && e.ctxClass === ctxClass &&
+          e.header === r.header.header && e.truncated === r.truncated && e.key === key
+        ) {
+          // refresh (least recently used entries go first)
+          order.delete(e);
+          order.add(e);
+          return assemble(e.derived, r);
+        }
+      }
+    }
+    const t0 = performance.now();
+    const derived = derive(r);
+    const g = globalThis as any; (g.__miss ??= []).push([n, performance.now() - t0, derived.title]);
+    if (key.length <= CACHE_CHARS / 4 && countNewlines(key) === n - 1) {
+      while (order.size > 0 && (order.size >= CACHE_ENTRIES || chars + key.length > CACHE_CHARS)) {
+        const oldest = order.values().next().value!;
+        drop(oldest, bucketOf(oldest.key, oldest.nLines));
+      }
+      const e: CacheEntry = {
+        key, ctxClass, header: r.header.header, headerIndex: r.headerIndex, bodyStart: r.bodyStart, truncated: r.truncated,
+        nLines: n, derived: detachDerived(derived),
+      };
+      const l = buckets.get(bucket);
+      if (l) l.push(e);
+      else buckets.set(bucket, [e]);
+      order.add(e);
+      chars += key.length;
+    }
+    return assemble(derived, r);
+  };
 }

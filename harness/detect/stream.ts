@@ -5,13 +5,13 @@
  * `end()`. Memory is bounded: at most `maxReportLines` lines per report, `maxOpenReports` open reports
  * (one per console context) and a few lines of look-behind per context.
  */
-import { findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
-import { parseLine, type LogLine } from "./prefix.ts";
+import { PROBE_RE, findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
+import { parseLineLazy, type Line } from "./prefix.ts";
 import {
   FAMILY_TAIL, LOCKDEP_HEADER_RE, PREAMBLE_RE, isStackStart, familyOf, frameOf, isReportLike, isStackish,
   isTailLine, type ReportFamily,
 } from "./boundaries.ts";
-import { buildReport } from "./report.ts";
+import { createReportBuilder } from "./report.ts";
 import { dedupKey } from "./merge.ts";
 import type { Report } from "./types.ts";
 
@@ -39,7 +39,7 @@ export interface OpenReport {
   header: OopsHeader;
   headerIndex: number;
   family: ReportFamily;
-  lines: LogLine[];
+  lines: Line[];
   /** index in `lines` of the header line (lines before it are preamble) */
   bodyStart: number;
   state: "body" | "stack" | "tail";
@@ -64,11 +64,12 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
   const maxOpen = opts.maxOpenReports ?? 8;
 
   const open = new Map<string, OpenReport>();
-  const recent = new Map<string, LogLine[]>();
+  const recent = new Map<string, Line[]>();
   const seen = new Map<string, number>();
+  const buildReport = createReportBuilder();
   let lineNo = 0;
 
-  function remember(l: LogLine): void {
+  function remember(l: Line): void {
     let ring = recent.get(l.ctx);
     if (!ring) {
       if (recent.size >= MAX_CONTEXTS) recent.delete(recent.keys().next().value!);
@@ -79,8 +80,25 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     if (ring.length > LOOKBEHIND) ring.shift();
   }
 
+  // the open report of the previous line's context (consecutive lines mostly share one): valid while
+  // `open` is unchanged
+  let openVersion = 0;
+  let memoVersion = -1;
+  let memoCtx = "";
+  let memoCur: OpenReport | undefined;
+
+  function openOf(ctx: string): OpenReport | undefined {
+    if (memoVersion !== openVersion || memoCtx !== ctx) {
+      memoCur = open.get(ctx);
+      memoCtx = ctx;
+      memoVersion = openVersion;
+    }
+    return memoCur;
+  }
+
   function finish(r: OpenReport, out: Report[], reason?: string): void {
     open.delete(r.ctx);
+    openVersion++;
     if (reason && !r.truncated) r.truncated = reason;
     const rep = buildReport(r);
     const key = dedupKey(rep);
@@ -90,7 +108,7 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     out.push(rep);
   }
 
-  function append(r: OpenReport, l: LogLine, out: Report[]): boolean {
+  function append(r: OpenReport, l: Line, out: Report[]): boolean {
     if (r.lines.length >= maxLines) {
       finish(r, out, "truncated: report longer than " + maxLines + " lines");
       return false;
@@ -100,7 +118,7 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
   }
 
   /** Take the preamble of a new report: trailing lines of the report it closes, or recent lines. */
-  function preamble(header: LogLine, prev: OpenReport | undefined): LogLine[] {
+  function preamble(header: Line, prev: OpenReport | undefined): Line[] {
     const lockdep = LOCKDEP_HEADER_RE.test(header.text);
     const ok = (t: string) => t.trim() === "" || (PREAMBLE_RE.test(t) && !(lockdep && t.includes("cut here")));
     const ctx = header.ctx;
@@ -121,9 +139,9 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     return taken;
   }
 
-  function start(l: LogLine, header: OopsHeader, index: number, out: Report[]): void {
+  function start(l: Line, header: OopsHeader, index: number, out: Report[]): void {
     const prev = open.get(l.ctx);
-    let pre: LogLine[];
+    let pre: Line[];
     if (prev) {
       pre = preamble(l, prev);
       finish(prev, out);
@@ -136,6 +154,7 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
       finish(oldest, out);
     }
     const family = familyOf(l.text);
+    openVersion++;
     open.set(l.ctx, {
       ctx: l.ctx, header, headerIndex: index, family, lines: [...pre, l], bodyStart: pre.length,
       state: "body", taskDepth: 0, sawTaskMarker: false, framesInStack: 0, unrelated: 0, foreign: 0,
@@ -144,10 +163,10 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
   }
 
   /** Feed a same-context line to an open report. Returns false if the line was not taken. */
-  function feed(r: OpenReport, l: LogLine, out: Report[]): boolean {
+  function feed(r: OpenReport, l: Line, out: Report[], probe: boolean): boolean {
     const t = l.text;
     r.foreign = 0;
-    if (isEndMarker(t)) {
+    if (probe && isEndMarker(t)) {
       if (!append(r, l, out)) return false;
       if (t.includes("end Kernel panic")) finish(r, out);
       else r.state = "tail";
@@ -179,14 +198,14 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
         finish(r, out);
         return false;
       }
-      if (isStackStart(t) || t.includes("<TASK>")) r.state = "stack";
+      if (isStackStart(t, probe) || t.includes("<TASK>")) r.state = "stack";
       if (!append(r, l, out)) return false;
-      trackStack(r, t);
+      trackStack(r, t, probe);
       return true;
     }
     if (!append(r, l, out)) return false;
-    if (t.includes("Sending NMI from CPU")) r.acceptAllCpus = true;
-    trackStack(r, t);
+    if (probe && t.includes("Sending NMI from CPU")) r.acceptAllCpus = true;
+    trackStack(r, t, probe);
     if (isReportLike(t)) r.unrelated = 0;
     else if (++r.unrelated >= idleLines) {
       r.lines.length -= r.unrelated;
@@ -195,7 +214,7 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     return true;
   }
 
-  function trackStack(r: OpenReport, t: string): void {
+  function trackStack(r: OpenReport, t: string, probe: boolean): void {
     let k = 0;
     while (t.charCodeAt(k) === 32 || t.charCodeAt(k) === 9) k++;
     const marker = t.charCodeAt(k) === 60 /* < */;
@@ -209,32 +228,34 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
         r.taskDepth = 0;
         if (r.family !== "sanitizer" && r.family !== "oom") r.state = "tail";
       }
-    } else if (isStackStart(t)) {
+    } else if (isStackStart(t, probe)) {
       if (r.state !== "tail") r.state = "stack";
       r.framesInStack = 0;
-    } else if (r.state === "stack" && frameOf(t) !== undefined) {
+    } else if (r.state === "stack" && !r.sawTaskMarker && frameOf(t) !== undefined) {
+      // framesInStack only matters for stacks without <TASK> markers (see feed)
       r.framesInStack++;
     }
   }
 
   function push(raw: string): Report[] {
-    const l = parseLine(raw, ++lineNo);
+    const l = parseLineLazy(raw, ++lineNo);
     const out: Report[] = [];
-    const hit = findHeader(l.text);
-    let cur = open.get(l.ctx);
-    if (!cur && l.ctx.startsWith("C")) {
+    const probe = PROBE_RE.test(l.text);
+    const hit = findHeader(l.text, probe);
+    let cur = openOf(l.ctx);
+    if (!cur && l.ctx.charCodeAt(0) === 67 /* C */) {
       for (const r of open.values()) if (r.acceptAllCpus) { cur = r; break; }
     }
     if (hit) {
       if (cur && (hit.header.continuation?.test(l.text) || (hit.header.weak && cur.state === "stack"))) {
-        if (feed(cur, l, out)) return out;
+        if (feed(cur, l, out, probe)) return out;
         // the report was closed: fall through and start a new one
       }
       start(l, hit.header, hit.index, out);
       return out;
     }
     let taken = false;
-    if (cur) taken = feed(cur, l, out);
+    if (cur) taken = feed(cur, l, out, probe);
     // other open reports see a foreign line
     if (open.size > (taken ? 1 : 0)) {
       let done: OpenReport[] | undefined;

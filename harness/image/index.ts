@@ -123,6 +123,7 @@ export async function ensureImage(opts: { recipe?: string; sink: EventSink; rebu
 async function build(recipe: Recipe, images: string, dir: string, sink: EventSink, signal?: AbortSignal): Promise<ImageArtifact> {
   const id = imageId(recipe);
   const logPath = join(images, `${id}.build.log`);
+  await removeLeftovers(images, id, sink);
   return timedStep(
     sink,
     "image.build",
@@ -163,6 +164,25 @@ async function build(recipe: Recipe, images: string, dir: string, sink: EventSin
     },
     `${id} from ${recipe.dir}`,
   );
+}
+
+function pidGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Temp folders of builds of this image whose process died (killed, machine reset...). */
+async function removeLeftovers(images: string, id: string, sink: EventSink): Promise<void> {
+  for (const n of await readdir(images).catch(() => [] as string[])) {
+    const m = n.startsWith(`.build-${id}-`) ? /-(\d+)-[0-9a-f]+$/.exec(n) : n.startsWith(`${id}.old-`) ? /\.old-(\d+)-[0-9a-f]+$/.exec(n) : null;
+    if (!m || !pidGone(Number(m[1]))) continue;
+    sink.emit({ type: "log", level: "info", message: `removing ${join(images, n)} left by an interrupted build` });
+    await removeBuildDir(join(images, n)).catch((e) => sink.emit({ type: "log", level: "warn", message: errorMessage(e) }));
+  }
 }
 
 /** Every complete image in the cache, newest first. */

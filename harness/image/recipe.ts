@@ -126,7 +126,9 @@ export async function loadRecipe(name: string = DEFAULT_RECIPE, root: string = r
     if (code === "ENOENT" || code === "ENOTDIR") {
       let known: string[] = [];
       try {
-        known = (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+        for (const e of await readdir(root, { withFileTypes: true })) {
+          if (e.isDirectory() && (await stat(join(root, e.name, "recipe.json")).catch(() => undefined))) known.push(e.name);
+        }
       } catch {
         /* no recipes folder at all */
       }

@@ -93,7 +93,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
       sink.emit({ type: "report", guest: name, kind: r.kind, title: r.title });
     }
   });
-  const watchdog = new Watchdog(guest, { ...DEFAULT_WATCHDOG, ...o.watchdog, deadlineAt: t0 + sc.deadline }, sink);
+  const wdOpts = { ...DEFAULT_WATCHDOG, ...o.watchdog, deadlineAt: t0 + sc.deadline };
+  const watchdog = new Watchdog(guest, wdOpts, sink);
+  // Longest the watchdog needs to declare a silent guest unresponsive.
+  const watchdogWindow = wdOpts.misses * (wdOpts.heartbeatEveryMs + wdOpts.heartbeatTimeoutMs) + 5_000;
   const dmesgPath = join(o.dir, "dmesg.log");
   const dmesgOut = createWriteStream(dmesgPath);
   let follower: { stop: () => void; done: Promise<void> } | undefined;
@@ -171,6 +174,11 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     await mark({ phase: step.phase, step: step.name });
     sink.emit({ type: "step", step: `guest.step.${step.name}`, status: "start", detail: name });
     const r = await unlessAborted(guest.exec(stepCommand(step.run, env), { timeoutMs: step.timeout }), watchdog.signal);
+    if (r.code === null && !r.timedOut) {
+      // The SSH connection dropped under the step: let the watchdog tell a dead guest from a glitch.
+      await unlessAborted(sleep(watchdogWindow), watchdog.signal);
+      throw new Error(`ssh connection lost during step "${step.name}" (the guest still answers heartbeats)`);
+    }
     sink.emit({
       type: "step",
       step: `guest.step.${step.name}`,

@@ -1,4 +1,4 @@
-import type { EventSink } from "../common/index.ts";
+import { guarded, type EventSink } from "../common/index.ts";
 import { ensureImage } from "../image/index.ts";
 import { resolveKernel } from "../kernel/index.ts";
 import { resolveAccel, type Accel } from "../vm/index.ts";
@@ -10,12 +10,12 @@ export interface PrepareOptions {
   /** A bzImage to boot instead of the image's Debian kernel. */
   kernelPath?: string;
   recipe?: string;
-  signal?: AbortSignal;
 }
 
 /** Image (built on first use), kernel and accelerator: what every guest of a run boots with. */
 export async function prepareBoot(o: PrepareOptions): Promise<BootPlan> {
-  const image = await ensureImage({ sink: o.sink, ...(o.recipe ? { recipe: o.recipe } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  // An interrupted build must undo its mounts: guarded() gives it time to.
+  const image = await guarded((signal) => ensureImage({ sink: o.sink, signal, ...(o.recipe ? { recipe: o.recipe } : {}) }));
   const kernel = await resolveKernel({ image, ...(o.kernelPath ? { path: o.kernelPath } : {}) });
   // The probe boots the image's kernel with a busybox initramfs: it needs no modules.
   const probe = await resolveAccel({ mode: o.accel ?? "auto", kernel: image.kernel, sink: o.sink });

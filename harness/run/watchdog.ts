@@ -67,6 +67,8 @@ export class Watchdog {
       if (this.stopped || this.ac.signal.aborted) return;
       let ok = false;
       try {
+        // A dropped connection (keepalive timeout under load) is retried once per beat.
+        if (!this.guest.ssh?.connected) await this.guest.reconnect(this.opts.heartbeatTimeoutMs);
         const r = await this.guest.exec(HEARTBEAT_COMMAND, { timeoutMs: this.opts.heartbeatTimeoutMs });
         ok = !r.timedOut && r.code === 0;
       } catch (err) {

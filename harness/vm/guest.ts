@@ -173,6 +173,14 @@ export class Guest {
     }
   }
 
+  /** Replace a dropped SSH connection (one try, deadline `ms`). */
+  async reconnect(ms: number): Promise<void> {
+    this.ssh?.close();
+    const s = new SshSession({ host: "127.0.0.1", port: this.sshPort, user: "root", privateKeyPath: this.spec.sshKey });
+    await s.connect(ms);
+    this.ssh = s;
+  }
+
   /** Run a (quoted) shell command over SSH, with a deadline. */
   exec(command: string, opts: ExecOptions): Promise<ExecResult> {
     if (!this.ssh?.connected) return Promise.reject(new Error(`${this.spec.name}: ssh is not connected`));

@@ -1,42 +1,27 @@
-/**
- * Every QEMU process hangar starts is registered here, so Ctrl-C, SIGTERM or a crash of
- * hangar itself never leaves a guest behind.
- */
-const live = new Map<number, string>();
-let installed = false;
+import { onShutdownKill } from "../common/index.ts";
 
-function killAll(): void {
-  for (const pid of live.keys()) {
+/**
+ * Every QEMU process hangar starts is registered here, so Ctrl-C, SIGTERM or the exit of
+ * hangar never leaves a guest behind.
+ */
+const live = new Map<number, { what: string; unregister: () => void }>();
+
+export function registerChild(pid: number, what: string): void {
+  const unregister = onShutdownKill(() => {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
       /* already gone */
     }
-  }
-}
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on("exit", killAll);
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(sig, () => {
-      if (live.size) process.stderr.write(`\nhangar: ${sig}: stopping ${live.size} guest(s)\n`);
-      killAll();
-      process.exit(sig === "SIGINT" ? 130 : sig === "SIGTERM" ? 143 : 129);
-    });
-  }
-}
-
-export function registerChild(pid: number, what: string): void {
-  install();
-  live.set(pid, what);
+  });
+  live.set(pid, { what, unregister });
 }
 
 export function unregisterChild(pid: number): void {
+  live.get(pid)?.unregister();
   live.delete(pid);
 }
 
 export function liveChildren(): { pid: number; what: string }[] {
-  return [...live].map(([pid, what]) => ({ pid, what }));
+  return [...live].map(([pid, v]) => ({ pid, what: v.what }));
 }

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { createConnection } from "node:net";
 import { Client, type ClientChannel } from "ssh2";
 import { retryUntil, withDeadline, type EventSink } from "../common/index.ts";
 
@@ -77,19 +78,26 @@ export class SshSession {
     this.alive = true;
   }
 
-  /** Connect with backoff until `deadlineMs`, proving readiness with a trivial command. */
+  /**
+   * Wait until the guest's sshd answers, then connect and prove readiness with a trivial
+   * command, all within `deadlineMs`. Readiness is polled cheaply first: a raw TCP connect
+   * that waits briefly for the "SSH-" banner. Under user networking QEMU accepts every
+   * connection at once, and one made before the guest's network is up just stalls, so a
+   * short banner deadline retried often finds sshd much sooner than a long handshake would.
+   */
   async waitReady(deadlineMs: number, sink?: EventSink, signal?: AbortSignal): Promise<void> {
     let tries = 0;
     await retryUntil(
       "ssh ready",
       async () => {
         tries++;
+        if (!(await sshBanner(this.target.host, this.target.port, 1_500))) throw new Error("no SSH banner yet");
         this.close();
-        await this.connect(15_000);
+        await this.connect(20_000);
         const r = await this.exec("true", { timeoutMs: 15_000 });
         if (r.code !== 0) throw new Error(`probe command exited ${r.code}`);
       },
-      { deadlineMs, tryMs: 35_000, initialDelayMs: 250, maxDelayMs: 500, ...(signal ? { signal } : {}) },
+      { deadlineMs, tryMs: 40_000, initialDelayMs: 200, maxDelayMs: 200, ...(signal ? { signal } : {}) },
     );
     sink?.emit({ type: "log", level: "debug", message: `ssh ready after ${tries} tries` });
   }
@@ -210,4 +218,25 @@ export class SshSession {
     }
     this.client = undefined;
   }
+}
+
+/** True when something on host:port sends an SSH banner within `ms`. */
+export function sshBanner(host: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host, port });
+    let got = "";
+    const done = (v: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    sock.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      if (got.startsWith("SSH-")) done(true);
+      else if (got.length >= 4) done(false);
+    });
+    sock.on("error", () => done(false));
+    sock.on("close", () => done(false));
+  });
 }

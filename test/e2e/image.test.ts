@@ -4,10 +4,11 @@
  * the Debian mirror; a cold build takes about a minute here, a cache hit milliseconds.
  */
 import { describe, it, expect } from "vitest";
-import { readFile, stat } from "node:fs/promises";
+import { appendFile, cp, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { ensureImage, listImages, loadRecipe, imageId, type ImageArtifact } from "../../harness/image/index.ts";
+import { ensureImage, listImages, loadRecipe, imageId, recipesRoot, DEFAULT_RECIPE, ImageBuildError, type ImageArtifact } from "../../harness/image/index.ts";
 import type { HangarEvent } from "../../harness/common/index.ts";
 
 const BUILD_MS = 20 * 60_000;
@@ -76,4 +77,33 @@ describe("image (real build)", () => {
     expect(again).toEqual(image);
     expect((await listImages()).map((a) => a.id)).toContain(image.id);
   });
+
+  it(
+    "fails clearly when mmdebstrap fails, keeping the log and no half-built image",
+    async () => {
+      const tmp = await mkdtemp(join(tmpdir(), "hangar-badrecipe-"));
+      const saved = { recipes: process.env.HANGAR_RECIPES, cache: process.env.HANGAR_CACHE };
+      try {
+        await cp(join(recipesRoot(), DEFAULT_RECIPE), join(tmp, "recipes", "broken"), { recursive: true });
+        await appendFile(join(tmp, "recipes", "broken", "packages.txt"), "hangar-no-such-package\n");
+        process.env.HANGAR_RECIPES = join(tmp, "recipes");
+        process.env.HANGAR_CACHE = join(tmp, "cache");
+        const err = await ensureImage({ recipe: "broken", sink: { emit: () => {} } }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ImageBuildError);
+        const e = err as ImageBuildError;
+        expect(e.message).toMatch(/^mmdebstrap exited with status \d+; last lines of .*\.build\.log:/);
+        expect(e.message).toContain("hangar-no-such-package");
+        expect(e.logPath && (await readFile(e.logPath, "utf8"))).toContain("hangar-no-such-package");
+        const left = await readdir(join(tmp, "cache", "images"));
+        expect(left.filter((n) => !n.endsWith(".build.log"))).toEqual([]);
+      } finally {
+        if (saved.recipes === undefined) delete process.env.HANGAR_RECIPES;
+        else process.env.HANGAR_RECIPES = saved.recipes;
+        if (saved.cache === undefined) delete process.env.HANGAR_CACHE;
+        else process.env.HANGAR_CACHE = saved.cache;
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+    5 * 60_000,
+  );
 });

@@ -31,7 +31,7 @@ if [ $ok = 1 ]; then
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "ssh-ready %.1f\n", b - a }'
   if [ -n "${HANGAR_BOOT_ANALYZE:-}" ]; then
     timeout 60 ssh -q -i "$dir/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-      -p "$port" root@127.0.0.1 'systemd-analyze; lsmod | sort -k2 -n -r | head -40; systemd-analyze blame | head -14; systemd-analyze critical-chain systemd-networkd.service; ps -eo pid,comm | tail -30' || true
+      -p "$port" root@127.0.0.1 'systemd-analyze; systemd-analyze blame | head -15; systemd-analyze critical-chain systemd-networkd.service ssh.service; lsmod' || true
   fi
 else
   echo "ssh-not-ready"; tail -20 "$out/console.log"; exit 1

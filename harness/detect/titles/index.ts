@@ -62,7 +62,10 @@ interface Candidates {
   frames: string[];
 }
 
-function walk(lines: string[], start: number, parts: Part[]): Candidates {
+/** frameOf(lines[i]) when precomputed by the caller (same indices as `lines`), else computed here. */
+type FrameAt = readonly (string | undefined)[] | undefined;
+
+function walk(lines: string[], start: number, parts: Part[], frameAt: FrameAt): Candidates {
   const frames: string[] = [];
   let i = start;
   for (let p = 0; p < parts.length; p++) {
@@ -73,7 +76,7 @@ function walk(lines: string[], start: number, parts: Part[]): Candidates {
         const l = lines[i]!;
         if (next instanceof RegExp && next.test(l)) break;
         if (isStackStart(l)) break;
-        const f = frameOf(l);
+        const f = frameAt ? frameAt[i] : frameOf(l);
         if (f) frames.push(f);
       }
     } else {
@@ -90,11 +93,11 @@ function walk(lines: string[], start: number, parts: Part[]): Candidates {
   return { frames };
 }
 
-function chooseFrame(lines: string[], start: number, spec: StackSpec): { frame?: string; keyFrames: string[] } {
+function chooseFrame(lines: string[], start: number, spec: StackSpec, frameAt: FrameAt): { frame?: string; keyFrames: string[] } {
   const skip = spec.noSkip ? undefined : skipRe(spec.skip);
   for (const parts of [spec.parts, spec.parts2]) {
     if (!parts) continue;
-    const { frames } = walk(lines, start, parts);
+    const { frames } = walk(lines, start, parts, frameAt);
     const kept = skip ? frames.filter((f) => !skip.test(f)) : frames;
     if (kept.length === 0) continue;
     if (spec.extractor) {
@@ -110,16 +113,16 @@ function chooseFrame(lines: string[], start: number, spec: StackSpec): { frame?:
 }
 
 /** Callers of the guilty frame from the first Call Trace, when the title parts gave too few frames. */
-function extendWithCallTrace(lines: string[], start: number, key: string[], spec: StackSpec): string[] {
+function extendWithCallTrace(lines: string[], start: number, key: string[], spec: StackSpec, frameAt: FrameAt): string[] {
   const skip = skipRe(spec.skip);
-  const extra = walk(lines, start, [CALL_TRACE_PART, "STACK"]).frames.filter((f) => !skip.test(f)).map(stripFramePrefixes);
+  const extra = walk(lines, start, CALL_TRACE_STACK, frameAt).frames.filter((f) => !skip.test(f)).map(stripFramePrefixes);
   const at = extra.indexOf(key[key.length - 1]!);
   const more = at >= 0 ? extra.slice(at + 1) : extra.filter((f) => !key.includes(f));
   return [...key, ...more];
 }
 
 /** syzkaller's stack sanity check: a stack start must be followed by frames. */
-function stackProblem(lines: string[], from: number): string | undefined {
+function stackProblem(lines: string[], from: number, frameAt: FrameAt): string | undefined {
   let seen = false;
   for (let i = from; i < lines.length; i++) {
     if (!isStackStart(lines[i]!)) continue;
@@ -129,7 +132,7 @@ function stackProblem(lines: string[], from: number): string | undefined {
     for (let j = i + 1; j < lines.length && j <= i + 15; j++) {
       const l = lines[j]!;
       if (isStackStart(l)) break;
-      if (frameOf(l) || l.includes("(stack is not available)")) {
+      if ((frameAt ? frameAt[j] : frameOf(l)) || l.includes("(stack is not available)")) {
         ok = true;
         break;
       }
@@ -146,15 +149,95 @@ function lineIndexAt(text: string, offset: number): number {
 }
 
 const TIMESTAMP_RE = /\[ *[0-9]+\.[0-9]+\]/;
+const CALL_TRACE_STACK: Part[] = [CALL_TRACE_PART, "STACK"];
+
+const LITERALS = new Map<RegExp, string>();
+
+/** requiredLiteral, once per regex. */
+function requiredLiteralOf(re: RegExp): string {
+  let lit = LITERALS.get(re);
+  if (lit === undefined) {
+    lit = requiredLiteral(re);
+    LITERALS.set(re, lit);
+  }
+  return lit;
+}
+
+/**
+ * The longest run of plain characters that every match of `re` contains ("" when unknown): literal
+ * characters outside groups and classes, not followed by a quantifier, in a regex without a top-level
+ * alternation. A text without it cannot match, so the (much more expensive) regex search is skipped.
+ */
+export function requiredLiteral(re: RegExp): string {
+  if (re.flags.includes("i") || re.flags.includes("u") || re.flags.includes("v")) return "";
+  const src = re.source;
+  let depth = 0;
+  let best = "";
+  let run = "";
+  const endRun = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === "\\") {
+      const e = src[i + 1];
+      i++;
+      if (depth === 0 && e !== undefined && /[.*+?()[\]{}|\/\\^$-]/.test(e)) run += e;
+      else endRun();
+      continue;
+    }
+    if (c === "[") {
+      // skip the class
+      endRun();
+      for (i++; i < src.length && src[i] !== "]"; i++) if (src[i] === "\\") i++;
+      continue;
+    }
+    if (c === "(") {
+      endRun();
+      depth++;
+      continue;
+    }
+    if (c === ")") {
+      endRun();
+      depth--;
+      continue;
+    }
+    if (c === "|") {
+      if (depth === 0) return "";
+      continue;
+    }
+    if (c === "?" || c === "*" || c === "+" || c === "{") {
+      // the previous character is optional or repeated
+      if (run.length > 0) run = run.slice(0, -1);
+      endRun();
+      if (c === "{") {
+        // skip the bounds of {n,m}, or stop at a literal '{' (taken as unknown)
+        const q = /^\{[0-9]+(?:,[0-9]*)?\}/.exec(src.slice(i));
+        if (q) i += q[0].length - 1;
+      }
+      continue;
+    }
+    if (c === "." || c === "^" || c === "$") {
+      endRun();
+      continue;
+    }
+    if (depth === 0) run += c;
+  }
+  endRun();
+  return best;
+}
 
 /**
  * Title of a report whose body is `lines` (prefix-stripped, same console context, first line = oops line).
  */
-export function extractTitle(lines: string[], header: OopsHeader, headerIndex: number): TitleResult {
+export function extractTitle(lines: string[], header: OopsHeader, headerIndex: number, frameAt?: FrameAt): TitleResult {
   const text = lines.join("\n");
   const formats = GROUPS[header.header] ?? [];
   let best: { f: TitleFormat; m: RegExpExecArray } | undefined;
   for (const f of formats) {
+    const lit = requiredLiteralOf(f.title);
+    if (lit !== "" && text.indexOf(lit) < 0) continue;
     const m = f.title.exec(text);
     if (!m) continue;
     if (!best || m.index < best.m.index) best = { f, m };
@@ -175,10 +258,10 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
   let keyFrames: string[] = [];
   let corrupted = f.corrupted;
   if (f.stack) {
-    const c = chooseFrame(lines, titleLine, f.stack);
+    const c = chooseFrame(lines, titleLine, f.stack, frameAt);
     keyFrames = c.keyFrames;
     frame = c.frame;
-    if (frame && keyFrames.length < 3) keyFrames = extendWithCallTrace(lines, titleLine, keyFrames, f.stack);
+    if (frame && keyFrames.length < 3) keyFrames = extendWithCallTrace(lines, titleLine, keyFrames, f.stack, frameAt);
     if (!frame) {
       frame = "corrupted";
       corrupted ??= "no usable stack frame";
@@ -187,7 +270,7 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
   const raw = f.fmt(m, frame ?? "");
   if (!corrupted && f.report && !f.report.test(text)) corrupted = "report body incomplete";
   if (!corrupted && TIMESTAMP_RE.test(m[0])) corrupted = "interleaved output in the title line";
-  if (!corrupted && !f.noStackTrace) corrupted = stackProblem(lines, titleLine);
+  if (!corrupted && !f.noStackTrace) corrupted = stackProblem(lines, titleLine, frameAt);
   const r: TitleResult = { title: normalizeTitle(raw), kind: f.kind, keyFrames, titleLine };
   if (f.lockdepType) r.lockdepType = f.lockdepType;
   if (frame !== undefined) r.frame = frame;

@@ -111,7 +111,7 @@ describe("recipe loading", () => {
 
   it("names the file and field of a bad recipe.json", async () => {
     await makeRecipe("bad", { ...base, mirrors: [], imageSizeMiB: "big" });
-    const err = await loadRecipe("bad", root).catch((e: unknown) => e as Error);
+    const err = (await loadRecipe("bad", root).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(RecipeError);
     expect(err.message).toContain(join(root, "bad", "recipe.json"));
     expect(err.message).toMatch(/mirrors/);
