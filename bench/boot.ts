@@ -17,6 +17,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function benchBoot(runs = 3): Promise<void> {
   const bus = new EventBus();
+  if (process.env.HANGAR_BENCH_VERBOSE) bus.on((e) => e.type === "log" && console.log(`  ${e.message}`));
   const plan = await prepareBoot({ sink: bus });
   const sc = scenarioSchema.parse({ name: "bench", steps: [{ name: "x", run: "true" }], expect: { outcome: "clean", signatures: [] } });
   const hangar: number[] = [];

@@ -2,29 +2,23 @@ import { z } from "zod";
 import { expectationsSchema } from "../match/index.ts";
 import { parseDuration, parseSizeMiB } from "./units.ts";
 
-/** A duration field: "30s", "5m", "1h", or a number of seconds. Parsed to milliseconds. */
-export const duration = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected a duration such as "30s", "5m" or a number of seconds, got ${JSON.stringify(v)}` });
+/** A field in human units: a string or a number, parsed by `parse`, or an error saying what was expected. */
+function unitField(parse: (v: string | number) => number | undefined, expected: string) {
+  return z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parse(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: "custom", message: `expected ${expected}, got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
-    return ms;
+    return n;
   });
+}
+
+/** A duration field: "30s", "5m", "1h", or a number of seconds. Parsed to milliseconds. */
+export const duration = unitField(parseDuration, 'a duration such as "30s", "5m" or a number of seconds');
 
 /** A size field: "2G", "512M", or a number of MiB. Parsed to MiB. */
-export const sizeMiB = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const mib = parseSizeMiB(v);
-    if (mib === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected a size such as "2G", "512M" or a number of MiB, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return mib;
-  });
+export const sizeMiB = unitField(parseSizeMiB, 'a size such as "2G", "512M" or a number of MiB');
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "expected lower-case letters, digits, '.', '_' or '-'");
 

@@ -87,10 +87,11 @@ function headerColon(t: string, c: number): boolean {
 
 /**
  * One regex for the substrings the collector looks for on every line besides the ':'-headers: the
- * headers without a ':' (NO_COLON_RE), end markers (`---[ end`), `Sending NMI from CPU` and `Call `
- * (stack starts). A line it does not match contains none of them, which saves a search per probe.
+ * headers without a ':' (NO_COLON_RE), end markers (`---[ end`), `Sending NMI from CPU`, `Call `
+ * (stack starts) and '\r' (see parseLineLazy). A line it does not match contains none of them, which
+ * saves a search per probe.
  */
-export const PROBE_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call /;
+export const PROBE_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r/;
 
 /**
  * Cheap necessary condition for findHeader: the line may contain one of the OOPS_HEADERS.

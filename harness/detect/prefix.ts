@@ -120,10 +120,19 @@ function stampLine(s: string, i: number, n: number): Line | undefined {
 
 const SLOW_PREFIX_D_RE = new RegExp(SLOW_PREFIX_RE.source, "d");
 
-/** parseLine without the timestamp conversion. */
-export function parseLineLazy(raw: string, n: number): Line {
-  const cr = raw.indexOf("\r");
-  if (cr >= 0) raw = cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, "");
+/**
+ * parseLine without the timestamp conversion.
+ * @param allCRs remove every '\r' (as parseLine does). When false, only a single trailing '\r' is
+ * removed: any other '\r' of the line then ends up in `text` (no prefix form can hold one), where the
+ * caller must look for it and parse again with allCRs.
+ */
+export function parseLineLazy(raw: string, n: number, allCRs = true): Line {
+  if (allCRs) {
+    const cr = raw.indexOf("\r");
+    if (cr >= 0) raw = cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, "");
+  } else if (raw.charCodeAt(raw.length - 1) === 13) {
+    raw = raw.slice(0, -1);
+  }
   const c0 = raw.charCodeAt(0);
   let start = -1;
   if (c0 === 91 /* [ */) start = 0;

@@ -5,7 +5,7 @@ import { lockdepInfo } from "./lockdep.ts";
 import { warningInfo } from "./warning.ts";
 import { hungTaskOf, oomKilledOf, oopsTaskOf } from "./tasks.ts";
 import { computeSignature } from "./signature.ts";
-import { tsOf } from "./prefix.ts";
+import { tsOf, type Line } from "./prefix.ts";
 import type { OpenReport } from "./stream.ts";
 import type { FlushDependency, LockdepInfo, Report, ReportKind, TaskRef, WarningInfo } from "./types.ts";
 
@@ -144,8 +144,22 @@ function detachDerived(d: Derived): Derived {
 const copyTask = (t: TaskRef): TaskRef => ({ comm: t.comm, pid: t.pid });
 const copyFlush = (f: FlushDependency): FlushDependency => ({ ...f });
 
+/** The report text: its raw lines. */
+export function joinRaw(all: Line[]): string {
+  const raws = new Array<string>(all.length);
+  for (let i = 0; i < all.length; i++) raws[i] = all[i]!.raw;
+  return raws.join("\n");
+}
+
+/** The length joinRaw(all) has. */
+export function joinRawLength(all: Line[]): number {
+  let n = all.length - 1;
+  for (let i = 0; i < all.length; i++) n += all[i]!.raw.length;
+  return n;
+}
+
 /** A Report of its own (no arrays or objects shared with other reports) from derived data and the lines. */
-function assemble(d: Derived, r: OpenReport): Report {
+function assemble(d: Derived, r: OpenReport, lazyText: boolean): Report {
   const all = r.lines;
   const first = all[0]!;
   const last = all[all.length - 1]!;
@@ -153,9 +167,7 @@ function assemble(d: Derived, r: OpenReport): Report {
   let lastTs: number | undefined;
   for (let i = 0; i < all.length; i++) if (all[i]!.tsKind !== 0) { firstTs = tsOf(all[i]!); break; }
   for (let i = all.length - 1; i >= 0; i--) if (all[i]!.tsKind !== 0) { lastTs = tsOf(all[i]!); break; }
-  const raws = new Array<string>(all.length);
-  for (let i = 0; i < all.length; i++) raws[i] = all[i]!.raw;
-  const text = raws.join("\n");
+  const text = lazyText ? "" : joinRaw(all);
 
   const rep: Report = {
     kind: d.kind,
@@ -188,7 +200,7 @@ function assemble(d: Derived, r: OpenReport): Report {
 }
 
 export function buildReport(r: OpenReport): Report {
-  return assemble(derive(r), r);
+  return assemble(derive(r), r, false);
 }
 
 interface CacheEntry {
@@ -231,7 +243,7 @@ function bucketOf(key: string, nLines: number): number {
  * cached (the joined text then has exactly nLines - 1 newlines); a block with the same joined text and
  * the same number of lines then necessarily has the same lines.
  */
-export function createReportBuilder(): (r: OpenReport) => Report {
+export function createReportBuilder(lazyText = false): (r: OpenReport) => Report {
   /** bucket → entries (usually one), in least recently used order across buckets via `order` */
   const buckets = new Map<number, CacheEntry[]>();
   const order = new Set<CacheEntry>();
@@ -264,13 +276,11 @@ export function createReportBuilder(): (r: OpenReport) => Report {
           // refresh (least recently used entries go first)
           order.delete(e);
           order.add(e);
-          return assemble(e.derived, r);
+          return assemble(e.derived, r, lazyText);
         }
       }
     }
-    const t0 = performance.now();
     const derived = derive(r);
-    const g = globalThis as any; (g.__miss ??= []).push([n, performance.now() - t0, derived.title]);
     if (key.length <= CACHE_CHARS / 4 && countNewlines(key) === n - 1) {
       while (order.size > 0 && (order.size >= CACHE_ENTRIES || chars + key.length > CACHE_CHARS)) {
         const oldest = order.values().next().value!;
@@ -286,6 +296,6 @@ export function createReportBuilder(): (r: OpenReport) => Report {
       order.add(e);
       chars += key.length;
     }
-    return assemble(derived, r);
+    return assemble(derived, r, lazyText);
   };
 }

@@ -54,10 +54,32 @@ export interface OpenReport {
 }
 
 const LOOKBEHIND = 4;
+
+/** A line that may belong to the preamble of the header that follows it. */
+function preambleLine(t: string, lockdepHeader: boolean): boolean {
+  return t.trim() === "" || (PREAMBLE_RE.test(t) && !(lockdepHeader && t.includes("cut here")));
+}
 const MAX_STACK_GAP = 2;
 const MAX_CONTEXTS = 64;
 
 export function createReportStream(opts: ReportStreamOptions = {}): ReportStream {
+  const s = createCollector(opts, false);
+  return { push: s.push, end: s.end };
+}
+
+/** The collector behind ReportStream, with the batch parser's extras. */
+export interface Collector extends ReportStream {
+  /** push(), adding the completed reports to `out` */
+  pushInto(line: string, out: Report[]): void;
+  /** with lazyText: the lines of each report added to an `out` array so far, in the same order (the caller empties it) */
+  emittedLines: Line[][];
+}
+
+/**
+ * @param lazyText reports come out with `text: ""`, their lines go to `emittedLines` (for the batch
+ * parser, which keeps one report per key and builds the text of that one only)
+ */
+export function createCollector(opts: ReportStreamOptions, lazyText: boolean): Collector {
   const maxLines = Math.max(20, opts.maxReportLines ?? 2000);
   const idleLines = opts.idleLines ?? 30;
   const maxForeign = opts.maxForeignLines ?? 200;
@@ -66,7 +88,8 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
   const open = new Map<string, OpenReport>();
   const recent = new Map<string, Line[]>();
   const seen = new Map<string, number>();
-  const buildReport = createReportBuilder();
+  const buildReport = createReportBuilder(lazyText);
+  const emittedLines: Line[][] = [];
   let lineNo = 0;
 
   function remember(l: Line): void {
@@ -106,6 +129,7 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     if (seen.size < 100_000 || seen.has(key)) seen.set(key, n);
     rep.count = n;
     out.push(rep);
+    if (lazyText) emittedLines.push(r.lines);
   }
 
   function append(r: OpenReport, l: Line, out: Report[]): boolean {
@@ -120,14 +144,13 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
   /** Take the preamble of a new report: trailing lines of the report it closes, or recent lines. */
   function preamble(header: Line, prev: OpenReport | undefined): Line[] {
     const lockdep = LOCKDEP_HEADER_RE.test(header.text);
-    const ok = (t: string) => t.trim() === "" || (PREAMBLE_RE.test(t) && !(lockdep && t.includes("cut here")));
     const ctx = header.ctx;
     const src = prev ? prev.lines : recent.get(ctx) ?? [];
     const minIdx = prev ? prev.bodyStart + 1 : 0;
     let i = src.length;
     let next = header.n;
     // adjacent lines only (a few lines of other contexts may sit in between)
-    while (i > minIdx && src.length - i < LOOKBEHIND && next - src[i - 1]!.n <= 3 && ok(src[i - 1]!.text)) {
+    while (i > minIdx && src.length - i < LOOKBEHIND && next - src[i - 1]!.n <= 3 && preambleLine(src[i - 1]!.text, lockdep)) {
       next = src[i - 1]!.n;
       i--;
     }
@@ -238,9 +261,19 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
   }
 
   function push(raw: string): Report[] {
-    const l = parseLineLazy(raw, ++lineNo);
     const out: Report[] = [];
-    const probe = PROBE_RE.test(l.text);
+    pushInto(raw, out);
+    return out;
+  }
+
+  function pushInto(raw: string, out: Report[]): void {
+    let l = parseLineLazy(raw, ++lineNo, false);
+    let probe = PROBE_RE.test(l.text);
+    if (probe && l.text.indexOf("\r") >= 0) {
+      // a '\r' inside the line: parse it again, removing every '\r'
+      l = parseLineLazy(raw, l.n, true);
+      probe = PROBE_RE.test(l.text);
+    }
     const hit = findHeader(l.text, probe);
     let cur = openOf(l.ctx);
     if (!cur && l.ctx.charCodeAt(0) === 67 /* C */) {
@@ -248,11 +281,11 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     }
     if (hit) {
       if (cur && (hit.header.continuation?.test(l.text) || (hit.header.weak && cur.state === "stack"))) {
-        if (feed(cur, l, out, probe)) return out;
+        if (feed(cur, l, out, probe)) return;
         // the report was closed: fall through and start a new one
       }
       start(l, hit.header, hit.index, out);
-      return out;
+      return;
     }
     let taken = false;
     if (cur) taken = feed(cur, l, out, probe);
@@ -268,7 +301,7 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
       if (done) for (const r of done) finish(r, out);
     }
     if (!taken) remember(l);
-    return out;
+    return;
   }
 
   function end(): Report[] {
@@ -280,5 +313,5 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
     return out;
   }
 
-  return { push, end };
+  return { push, pushInto, end, emittedLines };
 }

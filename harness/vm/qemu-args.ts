@@ -85,5 +85,8 @@ export function baseKernelArgs(opts: { rootDevice?: string }): string[] {
     "sysrq_always_enabled=1",
     "printk.devkmsg=on",
     "net.ifnames=0",
+    // QEMU user networking always leases 10.0.2.15/24 via 10.0.2.2: images whose initrd
+    // knows this argument configure eth0 before systemd, so SSH is up sooner.
+    "hangar.ip=10.0.2.15/24:10.0.2.2",
   ];
 }

@@ -87,11 +87,14 @@ export class SshSession {
    */
   async waitReady(deadlineMs: number, sink?: EventSink, signal?: AbortSignal): Promise<void> {
     let tries = 0;
+    const t0 = Date.now();
+    let bannerAt = 0;
     await retryUntil(
       "ssh ready",
       async () => {
         tries++;
         if (!(await sshBanner(this.target.host, this.target.port, 1_500))) throw new Error("no SSH banner yet");
+        bannerAt ||= Date.now() - t0;
         this.close();
         await this.connect(20_000);
         const r = await this.exec("true", { timeoutMs: 15_000 });
@@ -99,7 +102,7 @@ export class SshSession {
       },
       { deadlineMs, tryMs: 40_000, initialDelayMs: 200, maxDelayMs: 200, ...(signal ? { signal } : {}) },
     );
-    sink?.emit({ type: "log", level: "debug", message: `ssh ready after ${tries} tries` });
+    sink?.emit({ type: "log", level: "debug", message: `ssh ready after ${tries} tries: banner at ${bannerAt} ms, ready at ${Date.now() - t0} ms` });
   }
 
   /** Run a command (a shell string, quoted by guest/quote) with a deadline. Never rejects on timeout: the result says timedOut. */

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { scenarioSchema, type Scenario } from "../../harness/config/index.ts";
@@ -56,5 +56,50 @@ describe("watchdog", () => {
     expect(liveChildren()).toEqual([]);
     const verdict = JSON.parse(await readFile(join(r.dir, "verdict.json"), "utf8"));
     expect(verdict.verdict).toBe("infra");
+  }, 10 * 60_000);
+});
+
+describe("console flood", () => {
+  it("a guest flooding its console neither stalls hangar nor grows its memory; the attempt ends on time", async () => {
+    const sc: Scenario = {
+      ...scenarioSchema.parse({
+        name: "flood",
+        steps: [
+          {
+            name: "flood",
+            // Straight to the serial port, as fast as the guest can write.
+            run: "end=$(($(date +%s) + 25)); while [ $(date +%s) -lt $end ]; do seq 1 20000 | sed 's/^/flood line /' > /dev/ttyS0; done",
+            timeout: "2m",
+          },
+        ],
+        deadline: "5m",
+        expect: { outcome: "clean", signatures: [] },
+      }),
+      file: "(inline)",
+    };
+    const store = await tempStore();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    const probe = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 200);
+    let lastTick = Date.now();
+    let worstLag = 0;
+    // The event loop keeps turning while the console floods.
+    const lag = setInterval(() => {
+      worstLag = Math.max(worstLag, Date.now() - lastTick - 100);
+      lastTick = Date.now();
+    }, 100);
+    try {
+      const r = await runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
+      expect(r.verdict, r.reason).toBe("clean");
+      const size = (await stat(join(r.dir, "console.log"))).size;
+      expect(size).toBeGreaterThan(1 << 20);
+      expect(r.durationMs).toBeLessThan(5 * 60_000);
+      expect(heapPeak - heapBefore).toBeLessThan(256 << 20);
+      expect(worstLag).toBeLessThan(2_000);
+      expect(liveChildren()).toEqual([]);
+    } finally {
+      clearInterval(probe);
+      clearInterval(lag);
+    }
   }, 10 * 60_000);
 });

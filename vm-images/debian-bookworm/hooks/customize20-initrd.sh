@@ -1,6 +1,6 @@
 #!/bin/sh
 # mmdebstrap customize hook ($1 = the chroot): replace initramfs-tools' initrd with a tiny
-# one (static busybox, the virtio modules, ../initrd/init). initramfs-tools' version stays
+# one (static busybox, the virtio disk and NIC modules, ../initrd/init). initramfs-tools' version stays
 # in /boot as initrd.img-VERSION.initramfs-tools. Uses only tools from the image.
 set -eu
 root=$1
@@ -15,7 +15,7 @@ for vmlinuz in "$root"/boot/vmlinuz-*; do
   mknod -m 600 "$root$stage/dev/console" c 5 1
   mknod -m 666 "$root$stage/dev/null" c 1 3
   # Modules in dependency order, as modprobe would load them.
-  chroot "$root" modprobe -S "$v" --show-depends -a virtio_pci virtio_blk |
+  chroot "$root" modprobe -S "$v" --show-depends -a virtio_pci virtio_blk virtio_net |
     while read -r cmd path args; do
       [ "$cmd" = insmod ] || continue
       name=${path##*/}

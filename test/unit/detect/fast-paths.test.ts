@@ -1,0 +1,175 @@
+/**
+ * The parser's fast paths give the same results as the straightforward ones: the cache of repeated
+ * reports, the on-the-fly folding of parseReports, '\r' handling, lazy timestamps, and the literal
+ * prefilter of the title regexes.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  createReportStream, mergeReports, parseAllReports, parseLine, parseReports, stripSyzkallerHeader, type Report,
+} from "../../../harness/detect/index.ts";
+import { requiredLiteral } from "../../../harness/detect/titles/index.ts";
+import { BUG_FORMATS } from "../../../harness/detect/titles/bug.ts";
+import { HUNG_TASK_FORMATS } from "../../../harness/detect/titles/hung-task.ts";
+import { LOCKDEP_FORMATS, OLD_LOCKDEP_FORMATS } from "../../../harness/detect/titles/lockdep.ts";
+import { WARNING_FORMATS } from "../../../harness/detect/titles/warning.ts";
+import * as OTHER from "../../../harness/detect/titles/other.ts";
+import type { TitleFormat } from "../../../harness/detect/titles/format.ts";
+
+const FIX = join(import.meta.dirname, "../../fixtures");
+const SYZ = join(FIX, "syzkaller-reports");
+const REAL = join(FIX, "real-vm");
+
+const files = [
+  ...readdirSync(SYZ).filter((f) => /^\d+$/.test(f)).map((f) => stripSyzkallerHeader(readFileSync(join(SYZ, f), "utf8"))),
+  ...readdirSync(REAL).map((f) => readFileSync(join(REAL, f), "utf8")),
+].map((t) => (t.endsWith("\n") ? t : t + "\n"));
+
+/** The fixtures repeated, timestamps shifted by `round * 1000` s per copy (like bench/parse.ts). */
+function repeated(rounds: number, subset = files): string {
+  const out: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const t of subset) {
+      out.push(t.replace(/\[ *([0-9]+)\.([0-9]{6})\]/g, (_m, s: string, us: string) => `[${String(Number(s) + round * 1000).padStart(5)}.${us}]`));
+    }
+  }
+  return out.join("");
+}
+
+/** What a report says about the bug, without where and when it was seen. */
+function essence(r: Report) {
+  const { startLine: _s, endLine: _e, firstTimestamp: _f, lastTimestamp: _l, text: _t, count: _c, ...rest } = r;
+  return rest;
+}
+
+describe("repeated reports (cached derivation)", () => {
+  it("give the same reports as a fresh parser on each copy", () => {
+    const subset = files.slice(0, 40);
+    const once = parseAllReports(repeated(1, subset));
+    const thrice = parseAllReports(repeated(3, subset));
+    expect(thrice).toHaveLength(once.length * 3);
+    for (let i = 0; i < thrice.length; i++) expect(essence(thrice[i]!)).toEqual(essence(once[i % once.length]!));
+  });
+
+  it("do not share arrays or objects between reports", () => {
+    const text = repeated(2, files.filter((t) => t.includes("possible circular locking")).slice(0, 3));
+    const all = parseAllReports(text);
+    const half = all.length / 2;
+    expect(half).toBeGreaterThan(0);
+    for (let i = 0; i < half; i++) {
+      const a = all[i]!;
+      const b = all[i + half]!;
+      expect(essence(a)).toEqual(essence(b));
+      expect(a.frames).not.toBe(b.frames);
+      if (a.lockdep) {
+        expect(a.lockdep).not.toBe(b.lockdep);
+        expect(a.lockdep.chain).not.toBe(b.lockdep!.chain);
+      }
+    }
+    all[0]!.frames.push("mutated");
+    expect(all[half]!.frames).not.toContain("mutated");
+  });
+
+  it("stream and batch agree on a repeated log", () => {
+    const text = repeated(3, files.slice(0, 60));
+    const s = createReportStream();
+    const out: Report[] = [];
+    for (const l of text.split("\n").slice(0, -1)) out.push(...s.push(l));
+    out.push(...s.end());
+    expect(out.sort((a, b) => a.startLine - b.startLine)).toEqual(parseAllReports(text));
+  });
+});
+
+describe("parseReports folds on the fly", () => {
+  it("equals mergeReports(parseAllReports(...)), on every fixture and on a repeated log", () => {
+    for (const t of [...files, repeated(3)]) expect(parseReports(t)).toEqual(mergeReports(parseAllReports(t)));
+  });
+
+  it("mergeReports leaves its input alone", () => {
+    const all = parseAllReports(repeated(3, files.slice(0, 10)));
+    const before = JSON.stringify(all);
+    mergeReports(all, all);
+    expect(JSON.stringify(all)).toBe(before);
+  });
+});
+
+describe("carriage returns", () => {
+  it("anywhere in a line: the same reports as without them", () => {
+    const base = files.filter((t) => t.includes("Call Trace")).slice(0, 12).join("");
+    const lines = base.split("\n");
+    const withCr = lines
+      .map((l, i) => (i % 7 === 0 ? l + "\r" : i % 7 === 1 ? l.replace(" ", " \r") : i % 7 === 2 ? "\r" + l : i % 7 === 3 ? l + "\r\r" : l))
+      .join("\n");
+    expect(withCr).not.toBe(base);
+    expect(parseAllReports(withCr)).toEqual(parseAllReports(withCr.replace(/\r/g, "")));
+    const s = createReportStream();
+    const out: Report[] = [];
+    for (const l of withCr.split("\n")) out.push(...s.push(l));
+    out.push(...s.end());
+    expect(out.sort((a, b) => a.startLine - b.startLine)).toEqual(parseAllReports(withCr.replace(/\r/g, "")));
+  });
+
+  it("inside a prefix: removed by parseLine", () => {
+    for (const raw of ["[   1.0\r] INFO: task dd:1 blocked for more than 10 seconds.", "<6\r>[   1.0] x", "[   1.0][ T1\r] y", "vm login: \r[   1.0] z"]) {
+      const p = parseLine(raw, 1);
+      expect(p.text).not.toContain("\r");
+      expect(p.raw).toBe(raw.replace(/\r/g, ""));
+    }
+  });
+});
+
+describe("timestamps and caller ids", () => {
+  it("computes timestamps as before (long stamps through Number)", () => {
+    expect(parseLine("[   12.345678] x", 1).ts).toBe(12 + 345678 / 1e6);
+    expect(parseLine("[1234567890.1234567890] x", 1).ts).toBe(Number("1234567890.1234567890"));
+    expect(parseLine("[ 0.5]", 1)).toMatchObject({ ts: 0.5, text: "" });
+    expect(parseLine("** 3 printk messages dropped ** [  46.30] y", 1).ts).toBe(46.3);
+    expect(parseLine("[ 12.5 ] x", 1).ts).toBeUndefined();
+  });
+
+  it("keeps caller ids as printed", () => {
+    expect(parseLine("[    1.000000][ T0123] x", 1).ctx).toBe("T0123");
+    expect(parseLine("[    1.000000][T123456789] x", 1).ctx).toBe("T123456789");
+    expect(parseLine("[    1.000000][    C0] x", 1).ctx).toBe("C0");
+    expect(parseLine("[    1.000000][    T7] x", 1).ctx).toBe("T7");
+    expect(parseLine("[    1.000000][    C7] x", 1).ctx).toBe("C7");
+  });
+
+  it("reports carry the first and last timestamp of their lines", () => {
+    const r = parseReports(repeated(2, files.slice(0, 5)));
+    for (const x of r) if (x.firstTimestamp !== undefined) expect(x.lastTimestamp!).toBeGreaterThanOrEqual(x.firstTimestamp);
+  });
+});
+
+describe("title regex prefilter", () => {
+  const formats: TitleFormat[] = [
+    ...BUG_FORMATS, ...HUNG_TASK_FORMATS, ...LOCKDEP_FORMATS, ...OLD_LOCKDEP_FORMATS, ...WARNING_FORMATS,
+    ...Object.values(OTHER).filter((v): v is TitleFormat[] => Array.isArray(v)).flat(),
+  ];
+
+  it("extracts the literal every match contains", () => {
+    expect(requiredLiteral(/BUG: KASAN: ([a-z\-]+) in/)).toBe("BUG: KASAN: ");
+    expect(requiredLiteral(/(WARNING|BUG): .* still has locks held!/)).toBe(" still has locks held!");
+    expect(requiredLiteral(/WARNING: .*lib\/debugobjects\.c/)).toBe("lib/debugobjects.c");
+    expect(requiredLiteral(/INFO: task [\s\S]{0,100}? blocked for more than/)).toBe(" blocked for more than");
+    expect(requiredLiteral(/abc?d/)).toBe("ab");
+    expect(requiredLiteral(/x{2,3}yz/)).toBe("yz");
+    expect(requiredLiteral(/foo|bar/)).toBe("");
+    expect(requiredLiteral(/foo/i)).toBe("");
+    expect(requiredLiteral(/[Kk]ernel BUG at/)).toBe("ernel BUG at");
+  });
+
+  it("every title match in the fixtures contains its format's literal", () => {
+    let matches = 0;
+    for (const t of files) {
+      for (const f of formats) {
+        const m = new RegExp(f.title.source, f.title.flags.replace("g", "")).exec(t);
+        if (!m) continue;
+        matches++;
+        expect(m[0]).toContain(requiredLiteral(f.title));
+      }
+    }
+    expect(matches).toBeGreaterThan(100);
+  });
+});
