@@ -204,6 +204,7 @@ export function buildReport(r: OpenReport): Report {
 }
 
 interface CacheEntry {
+  bucket: number;
   /** the report's lines joined by "\n" */
   key: string;
   ctxClass: number;
@@ -225,49 +226,58 @@ function countNewlines(s: string): number {
   return n;
 }
 
-/** A cheap bucket number for a joined block: its length and a few sampled characters. */
-function bucketOf(key: string, nLines: number): number {
-  const len = key.length;
-  let h = Math.imul(len, 0x9e3779b1) ^ nLines;
-  const step = (len >> 4) + 1;
-  for (let i = len >> 5; i < len; i += step) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+/** A cheap bucket number for a block: its shape (line count, body start, header index, line lengths). */
+function fingerprint(r: OpenReport): number {
+  const all = r.lines;
+  let h = Math.imul(all.length ^ (r.bodyStart << 16), 0x9e3779b1) ^ r.headerIndex;
+  for (let i = 0; i < all.length; i++) h = Math.imul(h ^ all[i]!.text.length, 0x01000193);
   return h;
 }
+
+/** Fingerprints remembered of blocks seen once (a block is cached when it comes again). */
+const SEEN_ONCE_MAX = 4096;
 
 /**
  * A report builder with a bounded LRU cache keyed by the report's stripped lines (plus header, body
  * start, context class and cut reason): a report that repeats costs a join and a string comparison
- * instead of a title search, a frame walk and a signature.
+ * instead of a title search, a frame walk and a signature. A block is cached the second time its
+ * fingerprint comes, so that one-off reports cost no more than a fingerprint.
  *
  * The lines are compared joined by "\n". Only blocks whose lines contain no "\n" of their own are
  * cached (the joined text then has exactly nLines - 1 newlines); a block with the same joined text and
  * the same number of lines then necessarily has the same lines.
  */
 export function createReportBuilder(lazyText = false): (r: OpenReport) => Report {
-  /** bucket → entries (usually one), in least recently used order across buckets via `order` */
+  /** fingerprint → entries (usually one), in least recently used order across buckets via `order` */
   const buckets = new Map<number, CacheEntry[]>();
   const order = new Set<CacheEntry>();
+  const seenOnce = new Set<number>();
   let chars = 0;
 
-  function drop(e: CacheEntry, bucket: number): void {
+  function drop(e: CacheEntry): void {
     order.delete(e);
     chars -= e.key.length;
-    const list = buckets.get(bucket)!;
+    const list = buckets.get(e.bucket)!;
     const i = list.indexOf(e);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) buckets.delete(bucket);
+    if (list.length === 0) buckets.delete(e.bucket);
+  }
+
+  function joinTexts(all: Line[]): string {
+    const texts = new Array<string>(all.length);
+    for (let i = 0; i < all.length; i++) texts[i] = all[i]!.text;
+    return texts.join("\n");
   }
 
   return (r: OpenReport): Report => {
     const all = r.lines;
     const n = all.length;
-    const texts = new Array<string>(n);
-    for (let i = 0; i < n; i++) texts[i] = all[i]!.text;
-    const key = texts.join("\n");
     const ctxClass = r.ctx === "" || r.ctx === "console" ? 0 : 1;
-    const bucket = bucketOf(key, n);
+    const bucket = fingerprint(r);
     const list = buckets.get(bucket);
+    let key: string | undefined;
     if (list) {
+      key = joinTexts(all);
       for (const e of list) {
         if (
           e.nLines === n && e.headerIndex === r.headerIndex && e.bodyStart === r.bodyStart && e.ctxClass === ctxClass &&
@@ -281,14 +291,17 @@ export function createReportBuilder(lazyText = false): (r: OpenReport) => Report
       }
     }
     const derived = derive(r);
+    if (!list && !seenOnce.has(bucket)) {
+      if (seenOnce.size >= SEEN_ONCE_MAX) seenOnce.clear();
+      seenOnce.add(bucket);
+      return assemble(derived, r, lazyText);
+    }
+    key ??= joinTexts(all);
     if (key.length <= CACHE_CHARS / 4 && countNewlines(key) === n - 1) {
-      while (order.size > 0 && (order.size >= CACHE_ENTRIES || chars + key.length > CACHE_CHARS)) {
-        const oldest = order.values().next().value!;
-        drop(oldest, bucketOf(oldest.key, oldest.nLines));
-      }
+      while (order.size > 0 && (order.size >= CACHE_ENTRIES || chars + key.length > CACHE_CHARS)) drop(order.values().next().value!);
       const e: CacheEntry = {
-        key, ctxClass, header: r.header.header, headerIndex: r.headerIndex, bodyStart: r.bodyStart, truncated: r.truncated,
-        nLines: n, derived: detachDerived(derived),
+        bucket, key, ctxClass, header: r.header.header, headerIndex: r.headerIndex, bodyStart: r.bodyStart,
+        truncated: r.truncated, nLines: n, derived: detachDerived(derived),
       };
       const l = buckets.get(bucket);
       if (l) l.push(e);
