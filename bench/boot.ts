@@ -10,12 +10,12 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { EventBus, repoRoot } from "../harness/common/index.ts";
 import { scenarioSchema } from "../harness/config/index.ts";
-import { guestSpecFor, prepareBoot } from "../harness/run/index.ts";
+import { guestSpecFor, kernelCommandLine, prepareBoot } from "../harness/run/index.ts";
 import { Guest, buildQemuArgs, freePort } from "../harness/vm/index.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchBoot(runs = 3): Promise<void> {
+export async function benchBoot(runs = Number(process.env.HANGAR_BENCH_RUNS ?? 3)): Promise<void> {
   const bus = new EventBus();
   if (process.env.HANGAR_BENCH_VERBOSE) bus.on((e) => e.type === "log" && console.log(`  ${e.message}`));
   const plan = await prepareBoot({ sink: bus });
@@ -25,30 +25,41 @@ export async function benchBoot(runs = 3): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const dir = await mkdtemp(join(tmpdir(), "hangar-bench-"));
     try {
-      // hangar
-      const g = new Guest(guestSpecFor(sc, plan, { name: `bench-${i}`, workDir: join(dir, "h"), sink: bus }));
-      const t0 = Date.now();
-      await g.start();
-      await g.waitSsh(300_000);
-      hangar.push(Date.now() - t0);
-      await g.teardown({ graceful: false });
-      // plain script, same QEMU arguments (root snapshot, same kernel, same cmdline)
-      const port = await freePort();
-      const args = buildQemuArgs({
-        accel: plan.accel,
-        memoryMiB: sc.guest.memory,
-        cpus: sc.guest.cpus,
-        kernel: plan.kernel.kernel,
-        ...(plan.kernel.initrd ? { initrd: plan.kernel.initrd } : {}),
-        append: g.spec.append,
-        disks: [{ path: plan.image.rootfs, id: "root", snapshot: true }],
-        consoleLog: join(dir, "plain-console.log"),
-        sshPort: port,
-      });
-      const argsFile = join(dir, "args.txt");
-      await writeFile(argsFile, args.join("\n") + "\n");
-      const r = await execa(join(repoRoot, "bench", "plain-boot.sh"), [argsFile, String(port), plan.image.sshKey, "300"], { timeout: 360_000 });
-      plain.push(Number(r.stdout.trim()));
+      // Alternate which goes first, so neither gets a systematically warmer host.
+      const viaHangar = async () => {
+        const g = new Guest(guestSpecFor(sc, plan, { name: `bench-${i}`, workDir: join(dir, "h"), sink: bus }));
+        const t0 = Date.now();
+        await g.start();
+        await g.waitSsh(300_000);
+        hangar.push(Date.now() - t0);
+        await g.teardown({ graceful: false });
+      };
+      // The plain script gets the very same QEMU arguments (root snapshot, kernel, cmdline).
+      const viaScript = async () => {
+        const port = await freePort();
+        const args = buildQemuArgs({
+          accel: plan.accel,
+          memoryMiB: sc.guest.memory,
+          cpus: sc.guest.cpus,
+          kernel: plan.kernel.kernel,
+          ...(plan.kernel.initrd ? { initrd: plan.kernel.initrd } : {}),
+          append: kernelCommandLine(plan, sc.guest.cmdline),
+          disks: [{ path: plan.image.rootfs, id: "root", snapshot: true }],
+          consoleLog: join(dir, "plain-console.log"),
+          sshPort: port,
+        });
+        const argsFile = join(dir, "args.txt");
+        await writeFile(argsFile, args.join("\n") + "\n");
+        const r = await execa(join(repoRoot, "bench", "plain-boot.sh"), [argsFile, String(port), plan.image.sshKey, "300"], { timeout: 360_000 });
+        plain.push(Number(r.stdout.trim()));
+      };
+      if (i % 2 === 0) {
+        await viaHangar();
+        await viaScript();
+      } else {
+        await viaScript();
+        await viaHangar();
+      }
       console.log(`run ${i + 1}/${runs}: hangar ${hangar.at(-1)} ms, plain ${plain.at(-1)} ms`);
     } finally {
       await rm(dir, { recursive: true, force: true });

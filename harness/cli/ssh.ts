@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { execa } from "execa";
 import { EventBus } from "../common/index.ts";
 import { loadScenario, scenarioSchema, type Scenario } from "../config/index.ts";
-import { shJoin, stepCommand } from "../guest/index.ts";
+import { shJoin, shQuote, stepCommand } from "../guest/index.ts";
 import { guestSpecFor, prepareBoot, stepEnvironment } from "../run/index.ts";
 import { Guest } from "../vm/index.ts";
 import { ensureHost } from "./host-requirements.ts";
@@ -44,9 +44,12 @@ export function registerSsh(program: Command): void {
             if (r.timedOut || r.code !== 0) throw new Error(`setup step "${st.name}" ${r.timedOut ? "timed out" : `exited ${r.code}`}`);
           }
         }
+        // The shell sees what steps see (HANGAR_DISK_<NAME>=/dev/vdX, …); the guest is a snapshot, nothing persists.
+        const profile = Object.entries(env).map(([k, v]) => `export ${k}=${shQuote(v)}`).join("\n");
+        await guest.exec(`printf '%s\\n' ${shQuote(profile)} > /etc/profile.d/hangar.sh`, { timeoutMs: 15_000 });
         console.error(`guest console: ${guest.consoleLog}; disks: ${JSON.stringify(guest.diskDevices)}`);
         const args = ["-i", plan.image.sshKey, "-p", String(guest.sshPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@127.0.0.1"];
-        if (opts.command) args.push("--", shJoin(["sh", "-c", opts.command]));
+        if (opts.command) args.push("--", shJoin(["sh", "-c", `. /etc/profile.d/hangar.sh; ${opts.command}`]));
         const r = await execa("ssh", args, { stdio: "inherit", reject: false, timeout: Number(opts.maxTime) * 60_000 });
         process.exitCode = r.exitCode ?? 1;
       } finally {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { Client, type ClientChannel } from "ssh2";
-import { retryUntil, withDeadline, type EventSink } from "../common/index.ts";
+import { errorMessage, retryUntil, withDeadline, type EventSink } from "../common/index.ts";
 
 export interface ExecResult {
   code: number | null;
@@ -96,9 +96,14 @@ export class SshSession {
         if (!(await sshBanner(this.target.host, this.target.port, 1_500))) throw new Error("no SSH banner yet");
         bannerAt ||= Date.now() - t0;
         this.close();
-        await this.connect(20_000);
-        const r = await this.exec("true", { timeoutMs: 15_000 });
-        if (r.code !== 0) throw new Error(`probe command exited ${r.code}`);
+        try {
+          await this.connect(20_000);
+          const r = await this.exec("true", { timeoutMs: 15_000 });
+          if (r.code !== 0) throw new Error(`probe command exited ${r.code}`);
+        } catch (err) {
+          sink?.emit({ type: "log", level: "debug", message: `ssh try ${tries} at ${Date.now() - t0} ms: ${errorMessage(err)}` });
+          throw err;
+        }
       },
       { deadlineMs, tryMs: 40_000, initialDelayMs: 200, maxDelayMs: 200, ...(signal ? { signal } : {}) },
     );
