@@ -140,9 +140,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         if (r.code !== 0) throw new Error(`detector sysctls failed: ${r.stderr.trim() || `exit ${r.code}`}`);
       }
       const env = stepEnvironment(sc, o.attempt, guest.diskDevices);
-      for (const phase of ["setup", "workload"] as const) {
+      for (const phase of ["setup", "workload", "cooldown"] as const) {
         const steps = sc.steps.filter((s) => s.phase === phase);
-        if (!steps.length) continue;
+        // The cooldown phase always happens: detectors need time after the workload.
+        if (!steps.length && phase !== "cooldown") continue;
         await mark({ phase });
         for (const step of steps) {
           const rec = await runStep(step, env);
@@ -157,11 +158,13 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
             throw new Error(`step "${step.name}" exited ${rec.exitCode}: ${rec.stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
           }
         }
-        if (stepTimeout) break;
+        // A stuck step: skip to the cooldown, where the hang detectors get their time.
+        if (stepTimeout && phase !== "cooldown") {
+          await mark({ phase: "cooldown" });
+          break;
+        }
       }
-      await mark({ phase: "cooldown" });
-      const cooldown = unlessAborted(sleep(sc.cooldown), watchdog.signal);
-      await cooldown;
+      await unlessAborted(sleep(sc.cooldown), watchdog.signal);
       await mark({ phase: "collect" });
     }
   } catch (err) {

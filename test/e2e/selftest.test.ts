@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadScenario } from "../../harness/config/index.ts";
-import { runSuite, type BootPlan } from "../../harness/run/index.ts";
+import { runAttempt, runSuite, type BootPlan } from "../../harness/run/index.ts";
 import { liveChildren } from "../../harness/vm/index.ts";
 import type { EventBus } from "../../harness/common/index.ts";
 import { realBootPlan, tempStore, workload } from "./setup.ts";
@@ -60,6 +60,30 @@ describe("canary scenarios in real guests", () => {
     expect(summary.exitCode).toBe(0);
     const consoleLog = await readFile(join(a.dir, "console.log"), "utf8");
     expect(consoleLog).toMatch(/XFS \(loop0\): Ending clean mount/);
+    expect(liveChildren()).toEqual([]);
+  }, 10 * 60_000);
+
+  it("a step stuck on a frozen filesystem times out: blocked tasks are dumped, the hang still counts, teardown escalates", async () => {
+    const base = await loadScenario(workload("selftest-hung-task.yaml"));
+    const sc = {
+      ...base,
+      name: "stuck-step",
+      // Freeze and write, never thaw: the writer (and with it the step) stays blocked.
+      steps: [
+        ...base.steps.filter((s) => s.phase === "setup"),
+        { name: "freeze-forever", phase: "workload" as const, timeout: 30_000, mayFail: false, run: "fsfreeze -f /mnt/upper\ndd if=/dev/zero of=/mnt/upper/victim bs=64k count=16 conv=notrunc,fsync status=none" },
+      ],
+      cooldown: 12_000,
+    };
+    const store = await tempStore();
+    const r = await runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
+    expect(r.verdict, r.reason).toBe("reproduced");
+    expect(r.reason).toMatch(/did not finish within 30 s/);
+    expect(r.steps.at(-1)).toMatchObject({ name: "freeze-forever", timedOut: true });
+    const consoleLog = await readFile(join(r.dir, "console.log"), "utf8");
+    expect(consoleLog).toMatch(/sysrq: Show Blocked State/);
+    expect(consoleLog).toMatch(/hangar: phase=cooldown/);
+    expect(r.teardown?.endedBy).toBeDefined();
     expect(liveChildren()).toEqual([]);
   }, 10 * 60_000);
 });
