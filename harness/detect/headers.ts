@@ -91,7 +91,7 @@ function headerColon(t: string, c: number): boolean {
  * (stack starts) and '\r' (see parseLineLazy). A line it does not match contains none of them, which
  * saves a search per probe.
  */
-export const PROBE_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r/;
+export const PROBE_RE = /BUG at|protection fault|memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r/;
 
 /**
  * Cheap necessary condition for findHeader: the line may contain one of the OOPS_HEADERS.

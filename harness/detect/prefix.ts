@@ -122,7 +122,7 @@ const SLOW_PREFIX_D_RE = new RegExp(SLOW_PREFIX_RE.source, "d");
 
 /**
  * parseLine without the timestamp conversion.
- * @param allCRs remove every '\r' (as parseLine does). When false, only a single trailing '\r' is
+ * @param allCRs remove every '\r' (as parseLine does). When false, only the trailing '\r's are
  * removed: any other '\r' of the line then ends up in `text` (no prefix form can hold one), where the
  * caller must look for it and parse again with allCRs.
  */
@@ -131,7 +131,11 @@ export function parseLineLazy(raw: string, n: number, allCRs = true): Line {
     const cr = raw.indexOf("\r");
     if (cr >= 0) raw = cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, "");
   } else if (raw.charCodeAt(raw.length - 1) === 13) {
-    raw = raw.slice(0, -1);
+    // every trailing '\r' (`\r\r` line ends are common): the same as removing them all when the line
+    // has no other '\r'
+    let e = raw.length - 1;
+    while (e > 0 && raw.charCodeAt(e - 1) === 13) e--;
+    raw = raw.slice(0, e);
   }
   const c0 = raw.charCodeAt(0);
   let start = -1;
