@@ -89,7 +89,8 @@ function headerColon(t: string, c: number): boolean {
  * One regex for the substrings the collector looks for on every line besides the ':'-headers: the
  * headers without a ':' (NO_COLON_RE), end markers (`---[ end`), `Sending NMI from CPU`, `Call `
  * (stack starts) and '\r' (see parseLineLazy). A line it does not match contains none of them, which
- * saves a search per probe.
+ * saves a search per probe. It may match more lines than needed (`memory` stands for ` memory`, which
+ * irregexp scans faster): every test it guards is exact.
  */
 export const PROBE_RE = /BUG at|protection fault|memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r/;
 

@@ -16,6 +16,8 @@ import { LOCKDEP_FORMATS, OLD_LOCKDEP_FORMATS } from "../../../harness/detect/ti
 import { WARNING_FORMATS } from "../../../harness/detect/titles/warning.ts";
 import * as OTHER from "../../../harness/detect/titles/other.ts";
 import type { TitleFormat } from "../../../harness/detect/titles/format.ts";
+import { PROBE_RE, findHeader, isEndMarker } from "../../../harness/detect/headers.ts";
+import { isStackStart } from "../../../harness/detect/frames.ts";
 
 const FIX = join(import.meta.dirname, "../../fixtures");
 const SYZ = join(FIX, "syzkaller-reports");
@@ -110,6 +112,24 @@ describe("carriage returns", () => {
     expect(out.sort((a, b) => a.startLine - b.startLine)).toEqual(parseAllReports(withCr.replace(/\r/g, "")));
   });
 
+  it("runs of trailing '\\r' (stripped on the fast path): the same reports and lines as without them", () => {
+    const base = [...files.filter((t) => t.includes("Call Trace")).slice(0, 12), ...files.slice(-3)].join("");
+    const lines = base.split("\n");
+    const ends = ["\r\r", "\r\r\r", "\r", "", " \r\r", "\r \r\r"];
+    const withCr = lines.map((l, i) => (i % 11 === 5 ? "\r\r\r" : l + ends[i % ends.length]!)).join("\n");
+    const clean = withCr.replace(/\r/g, "");
+    expect(parseAllReports(withCr)).toEqual(parseAllReports(clean));
+    expect(parseReports(withCr)).toEqual(parseReports(clean));
+    const s = createReportStream();
+    const out: Report[] = [];
+    for (const l of withCr.split("\n")) out.push(...s.push(l));
+    out.push(...s.end());
+    expect(out.sort((a, b) => a.startLine - b.startLine)).toEqual(parseAllReports(clean));
+    for (const raw of ["[   1.000000] BUG: x\r\r", "<4>[   2.5][ T7] Call Trace:\r\r\r", "\r\r", "x login: [   1.0] y\r\r", "a\rb\r\r"]) {
+      expect(parseLine(raw, 1)).toEqual(parseLine(raw.replace(/\r/g, ""), 1));
+    }
+  });
+
   it("inside a prefix: removed by parseLine", () => {
     for (const raw of ["[   1.0\r] INFO: task dd:1 blocked for more than 10 seconds.", "<6\r>[   1.0] x", "[   1.0][ T1\r] y", "vm login: \r[   1.0] z"]) {
       const p = parseLine(raw, 1);
@@ -139,6 +159,26 @@ describe("timestamps and caller ids", () => {
   it("reports carry the first and last timestamp of their lines", () => {
     const r = parseReports(repeated(2, files.slice(0, 5)));
     for (const x of r) if (x.firstTimestamp !== undefined) expect(x.lastTimestamp!).toBeGreaterThanOrEqual(x.firstTimestamp);
+  });
+});
+
+describe("line probe (PROBE_RE)", () => {
+  it("gates only exact tests: the same answers as without it, on every fixture line", () => {
+    let probed = 0;
+    for (const f of files) {
+      for (const raw of f.split("\n")) {
+        const t = parseLine(raw, 1).text;
+        const probe = PROBE_RE.test(t);
+        if (probe) probed++;
+        expect(findHeader(t, probe)).toEqual(findHeader(t, true));
+        expect(isStackStart(t, probe)).toBe(isStackStart(t, true));
+        if (!probe) {
+          expect(isEndMarker(t)).toBe(false);
+          expect(t.includes("Sending NMI from CPU")).toBe(false);
+        }
+      }
+    }
+    expect(probed).toBeGreaterThan(0);
   });
 });
 
