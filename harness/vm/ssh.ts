@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createConnection } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { Client, type ClientChannel } from "ssh2";
 import { errorMessage, retryUntil, withDeadline, type EventSink } from "../common/index.ts";
 
@@ -41,7 +41,8 @@ export class SshSession {
     return this.alive;
   }
 
-  async connect(ms: number): Promise<void> {
+  /** Connect (deadline `ms`), over `sock` when given: an open TCP connection whose SSH banner is waiting. */
+  async connect(ms: number, sock?: Socket): Promise<void> {
     const key = await readFile(this.target.privateKeyPath);
     const client = new Client();
     // ssh2 can emit several errors for one failed connection; an unhandled one would crash hangar.
@@ -55,6 +56,7 @@ export class SshSession {
         client.connect({
           host: this.target.host,
           port: this.target.port,
+          ...(sock ? { sock } : {}),
           username: this.target.user,
           privateKey: key,
           readyTimeout: ms,
@@ -93,11 +95,13 @@ export class SshSession {
       "ssh ready",
       async () => {
         tries++;
-        if (!(await sshBanner(this.target.host, this.target.port, 1_500))) throw new Error("no SSH banner yet");
+        // The probing connection itself becomes the session: no second sshd fork while the guest boots.
+        const sock = await openWithBanner(this.target.host, this.target.port, 1_500);
+        if (!sock) throw new Error("no SSH banner yet");
         bannerAt ||= Date.now() - t0;
         this.close();
         try {
-          await this.connect(20_000);
+          await this.connect(20_000, sock);
           const r = await this.exec("true", { timeoutMs: 15_000 });
           if (r.code !== 0) throw new Error(`probe command exited ${r.code}`);
         } catch (err) {
@@ -228,22 +232,29 @@ export class SshSession {
   }
 }
 
-/** True when something on host:port sends an SSH banner within `ms`. */
-export function sshBanner(host: string, port: number, ms: number): Promise<boolean> {
+/**
+ * A TCP connection to host:port once the peer has sent something (sshd's banner) within
+ * `ms`, or undefined. The data is left unread, for the SSH client that takes the socket.
+ */
+export function openWithBanner(host: string, port: number, ms: number): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const sock = createConnection({ host, port });
-    let got = "";
-    const done = (v: boolean) => {
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      sock.destroy();
-      resolve(v);
+      sock.removeAllListeners("readable");
+      sock.removeAllListeners("close");
+      if (ok) resolve(sock);
+      else {
+        sock.destroy();
+        resolve(undefined);
+      }
     };
     const timer = setTimeout(() => done(false), ms);
-    sock.on("data", (d: Buffer) => {
-      got += d.toString("latin1");
-      if (got.startsWith("SSH-")) done(true);
-      else if (got.length >= 4) done(false);
-    });
+    // "readable" also fires at EOF; only buffered bytes mean sshd answered.
+    sock.on("readable", () => done(sock.readableLength > 0));
     sock.on("error", () => done(false));
     sock.on("close", () => done(false));
   });
