@@ -56,7 +56,6 @@ export const OOPS_HEADERS: OopsHeader[] = [
   { header: "System is deadlocked on memory" },
 ];
 
-
 export interface HeaderHit {
   header: OopsHeader;
   /** index of the header substring in the line */
@@ -99,10 +98,7 @@ export const PROBE_RE = /BUG at|protection fault|memory|Kernel panic|Unable to h
  * `probe`: PROBE_RE.test(text) when the caller knows it (false: none of its substrings is in the line).
  */
 function mayHaveHeader(text: string, probe: boolean): boolean {
-  let c = text.indexOf(":");
-  if (c >= 0) {
-    for (; c >= 0; c = text.indexOf(":", c + 1)) if (headerColon(text, c)) return true;
-  }
+  for (let c = text.indexOf(":"); c >= 0; c = text.indexOf(":", c + 1)) if (headerColon(text, c)) return true;
   return probe && NO_COLON_RE.test(text);
 }
 

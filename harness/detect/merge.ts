@@ -12,8 +12,13 @@ export function dedupKey(r: Report): string {
   return r.kind === "hung-task" && r.task ? `${r.signature}#${r.task.pid}` : r.signature;
 }
 
-export function completeness(r: Report): number {
-  return (r.corrupted ? 0 : 1_000_000) + Math.min(r.text.length, 999_999);
+/** How complete a report is: not corrupted first, then the longer text. */
+export function completenessOf(corrupted: boolean, textLength: number): number {
+  return (corrupted ? 0 : 1_000_000) + Math.min(textLength, 999_999);
+}
+
+function completeness(r: Report): number {
+  return completenessOf(r.corrupted, r.text.length);
 }
 
 export function minDef(a?: number, b?: number): number | undefined {
@@ -41,29 +46,11 @@ function fold(a: Report, b: Report): Report {
  */
 export function mergeReports(...lists: Report[][]): Report[] {
   const byKey = new Map<string, Report>();
-  // folded copies made here (safe to update in place, unlike the caller's reports)
-  const own = new Set<Report>();
   for (const list of lists) {
     for (const r of list) {
       const k = dedupKey(r);
       const prev = byKey.get(k);
-      if (!prev) {
-        byKey.set(k, r);
-        continue;
-      }
-      if (own.has(prev) && completeness(r) <= completeness(prev)) {
-        // same as fold(prev, r), without a copy: prev stays the base
-        if (r.count > prev.count) prev.count = r.count;
-        const first = minDef(prev.firstTimestamp, r.firstTimestamp);
-        const last = maxDef(prev.lastTimestamp, r.lastTimestamp);
-        if (first !== undefined) prev.firstTimestamp = first;
-        if (last !== undefined) prev.lastTimestamp = last;
-        continue;
-      }
-      const f = fold(prev, r);
-      own.add(f);
-      if (own.has(prev)) own.delete(prev);
-      byKey.set(k, f);
+      byKey.set(k, prev ? fold(prev, r) : r);
     }
   }
   return [...byKey.values()];

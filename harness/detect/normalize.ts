@@ -12,6 +12,14 @@ const RULES: [RegExp, string][] = [
   [/\d{7,}/g, "NUM"],
 ];
 
+/**
+ * A copy of `s` that does not share memory with the text it was cut from: a substring may keep the
+ * whole input chunk it came from alive, which a long-lived cache entry must not do.
+ */
+export function detach(s: string): string {
+  return s.length === 0 ? s : (" " + s).slice(1);
+}
+
 const MEMO_MAX = 4096;
 const memo = new Map<string, string>();
 
@@ -21,8 +29,8 @@ export function normalizeTitle(title: string): string {
   if (v === undefined) {
     v = normalizeTitleUncached(title);
     if (memo.size >= MEMO_MAX) memo.clear();
-    // copies: a title may be a substring of a large input text, which the memo must not keep alive
-    memo.set((" " + title).slice(1), (" " + v).slice(1));
+    // a title may be a substring of a large input text, which the memo must not keep alive
+    memo.set(detach(title), detach(v));
   }
   return v;
 }

@@ -1,6 +1,6 @@
 /** Batch parsing: a whole console or dmesg text in, deduplicated reports out. */
 import { createCollector, type Collector, type ReportStreamOptions } from "./stream.ts";
-import { dedupKey, maxDef, minDef } from "./merge.ts";
+import { completenessOf, dedupKey, maxDef, minDef } from "./merge.ts";
 import { joinRaw, joinRawLength } from "./report.ts";
 import type { Line } from "./prefix.ts";
 import type { Report } from "./types.ts";
@@ -52,9 +52,9 @@ interface Folded {
   folded: boolean;
 }
 
-/** merge.ts completeness() of a report whose text is the lines joined. */
+/** merge.ts completeness of a report whose text (not built yet) is its lines joined. */
 function completeness(r: Report, lines: Line[]): number {
-  return (r.corrupted ? 0 : 1_000_000) + Math.min(joinRawLength(lines), 999_999);
+  return completenessOf(r.corrupted, joinRawLength(lines));
 }
 
 /**

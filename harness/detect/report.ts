@@ -6,6 +6,7 @@ import { warningInfo } from "./warning.ts";
 import { hungTaskOf, oomKilledOf, oopsTaskOf } from "./tasks.ts";
 import { computeSignature } from "./signature.ts";
 import { tsOf, type Line } from "./prefix.ts";
+import { detach } from "./normalize.ts";
 import type { OpenReport } from "./stream.ts";
 import type { FlushDependency, LockdepInfo, Report, ReportKind, TaskRef, WarningInfo } from "./types.ts";
 
@@ -99,18 +100,6 @@ function derive(r: OpenReport): Derived {
   return d;
 }
 
-/**
- * A copy of `s` that does not share memory with the text it was cut from: a substring may keep the
- * whole input chunk it came from alive, which a long-lived cache entry must not do.
- */
-function detach(s: string): string;
-function detach(s: string | undefined): string | undefined;
-function detach(s: string | undefined): string | undefined {
-  return s === undefined || s.length === 0 ? s : (" " + s).slice(1);
-}
-
-const detachOne = (s: string): string => detach(s);
-
 function detachTask<T extends TaskRef & { state?: string }>(t: T): T {
   const c = { ...t, comm: detach(t.comm) };
   if (t.state !== undefined) c.state = detach(t.state);
@@ -119,13 +108,13 @@ function detachTask<T extends TaskRef & { state?: string }>(t: T): T {
 
 /** Derived data with every string copied (see detach), for the cache. */
 function detachDerived(d: Derived): Derived {
-  const o: Derived = { ...d, title: detach(d.title), frames: d.frames.map(detachOne), keyFrames: d.keyFrames.map(detachOne), signature: detach(d.signature) };
+  const o: Derived = { ...d, title: detach(d.title), frames: d.frames.map(detach), keyFrames: d.keyFrames.map(detach), signature: detach(d.signature) };
   if (d.corruptedReason !== undefined) o.corruptedReason = detach(d.corruptedReason);
   if (d.guilty !== undefined) o.guilty = detach(d.guilty);
   if (d.task) o.task = detachTask(d.task);
   if (d.lockdep) {
     const l = d.lockdep;
-    o.lockdep = { type: detach(l.type), lockClasses: l.lockClasses.map(detachOne), chain: l.chain.map(detachOne), tasks: l.tasks.map(detachTask) };
+    o.lockdep = { type: detach(l.type), lockClasses: l.lockClasses.map(detach), chain: l.chain.map(detach), tasks: l.tasks.map(detachTask) };
   }
   if (d.warning) {
     const w: WarningInfo = { ...d.warning };

@@ -54,13 +54,13 @@ export interface OpenReport {
 }
 
 const LOOKBEHIND = 4;
+const MAX_STACK_GAP = 2;
+const MAX_CONTEXTS = 64;
 
 /** A line that may belong to the preamble of the header that follows it. */
 function preambleLine(t: string, lockdepHeader: boolean): boolean {
   return t.trim() === "" || (PREAMBLE_RE.test(t) && !(lockdepHeader && t.includes("cut here")));
 }
-const MAX_STACK_GAP = 2;
-const MAX_CONTEXTS = 64;
 
 export function createReportStream(opts: ReportStreamOptions = {}): ReportStream {
   const s = createCollector(opts, false);
@@ -301,7 +301,6 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
       if (done) for (const r of done) finish(r, out);
     }
     if (!taken) remember(l);
-    return;
   }
 
   function end(): Report[] {

@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { execa, ExecaError } from "execa";
 import { errorMessage, formatMs, timedStep, type EventSink } from "../common/index.ts";
 import { imageId, mmdebstrapArgs, tailLines, type Recipe } from "./recipe.ts";
+import { pidAlive } from "./lock.ts";
 
 /** Child process deadlines. */
 export const TIMEOUTS = {
@@ -265,4 +266,14 @@ export async function moveIntoPlace(work: string, dir: string): Promise<void> {
   }
   await rename(work, dir);
   if (hadOld) await removeBuildDir(old);
+}
+
+/** Temp folders (makeWorkDir, moveIntoPlace) of builds of this image whose process died (killed, machine reset...). */
+export async function removeLeftovers(imagesDir: string, id: string, sink: EventSink): Promise<void> {
+  for (const n of await readdir(imagesDir).catch(() => [] as string[])) {
+    const m = n.startsWith(`.build-${id}-`) ? /-(\d+)-[0-9a-f]+$/.exec(n) : n.startsWith(`${id}.old-`) ? /\.old-(\d+)-[0-9a-f]+$/.exec(n) : null;
+    if (!m || pidAlive(Number(m[1]))) continue;
+    sink.emit({ type: "log", level: "info", message: `removing ${join(imagesDir, n)} left by an interrupted build` });
+    await removeBuildDir(join(imagesDir, n)).catch((e) => sink.emit({ type: "log", level: "warn", message: errorMessage(e) }));
+  }
 }

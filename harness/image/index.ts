@@ -8,7 +8,7 @@ import { constants } from "node:fs";
 import { join } from "node:path";
 import { cacheDir, ensureDir, errorMessage, timedStep, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import { DEFAULT_RECIPE, imageId, loadRecipe, type Recipe } from "./recipe.ts";
-import { FILES, buildInto, makeWorkDir, moveIntoPlace, removeBuildDir } from "./build.ts";
+import { FILES, buildInto, makeWorkDir, moveIntoPlace, removeBuildDir, removeLeftovers } from "./build.ts";
 import { withLock } from "./lock.ts";
 
 export { DEFAULT_RECIPE, BUILDER_VERSION, RecipeError, loadRecipe, hashRecipeDir, imageId, recipesRoot } from "./recipe.ts";
@@ -164,25 +164,6 @@ async function build(recipe: Recipe, images: string, dir: string, sink: EventSin
     },
     `${id} from ${recipe.dir}`,
   );
-}
-
-function pidGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
-/** Temp folders of builds of this image whose process died (killed, machine reset...). */
-async function removeLeftovers(images: string, id: string, sink: EventSink): Promise<void> {
-  for (const n of await readdir(images).catch(() => [] as string[])) {
-    const m = n.startsWith(`.build-${id}-`) ? /-(\d+)-[0-9a-f]+$/.exec(n) : n.startsWith(`${id}.old-`) ? /\.old-(\d+)-[0-9a-f]+$/.exec(n) : null;
-    if (!m || !pidGone(Number(m[1]))) continue;
-    sink.emit({ type: "log", level: "info", message: `removing ${join(images, n)} left by an interrupted build` });
-    await removeBuildDir(join(images, n)).catch((e) => sink.emit({ type: "log", level: "warn", message: errorMessage(e) }));
-  }
 }
 
 /** Every complete image in the cache, newest first. */

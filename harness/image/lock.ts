@@ -26,7 +26,8 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
-function pidAlive(pid: number): boolean {
+/** Does a process with this pid exist (on this host)? */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

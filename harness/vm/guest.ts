@@ -156,7 +156,7 @@ export class Guest {
 
   /** Wait until SSH works, or QEMU exits, or the deadline passes. */
   async waitSsh(deadlineMs: number, signal?: AbortSignal): Promise<void> {
-    this.ssh = new SshSession({ host: "127.0.0.1", port: this.sshPort, user: "root", privateKeyPath: this.spec.sshKey });
+    this.ssh = this.newSession();
     const ac = new AbortController();
     const onAbort = () => ac.abort();
     signal?.addEventListener("abort", onAbort);
@@ -173,10 +173,14 @@ export class Guest {
     }
   }
 
+  private newSession(): SshSession {
+    return new SshSession({ host: "127.0.0.1", port: this.sshPort, user: "root", privateKeyPath: this.spec.sshKey });
+  }
+
   /** Replace a dropped SSH connection (one try, deadline `ms`). */
   async reconnect(ms: number): Promise<void> {
     this.ssh?.close();
-    const s = new SshSession({ host: "127.0.0.1", port: this.sshPort, user: "root", privateKeyPath: this.spec.sshKey });
+    const s = this.newSession();
     await s.connect(ms);
     this.ssh = s;
   }
