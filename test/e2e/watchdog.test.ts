@@ -2,8 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { scenarioSchema, type Scenario } from "../../harness/config/index.ts";
-import { runAttempt, type BootPlan } from "../../harness/run/index.ts";
-import { liveChildren } from "../../harness/vm/index.ts";
+import { guestSpecFor, runAttempt, type BootPlan } from "../../harness/run/index.ts";
+import { Guest, liveChildren } from "../../harness/vm/index.ts";
 import type { EventBus, TimedEvent } from "../../harness/common/index.ts";
 import { alive, realBootPlan, tempStore } from "./setup.ts";
 
@@ -102,4 +102,27 @@ describe("console flood", () => {
       clearInterval(lag);
     }
   }, 10 * 60_000);
+});
+
+describe("sysrq through QMP", () => {
+  it("reaches a live guest's kernel without SSH: sysrq-w lands in the console", async () => {
+    const sc = scenarioSchema.parse({ name: "sysrq", steps: [{ name: "x", run: "true" }], expect: { outcome: "clean", signatures: [] } });
+    const store = await tempStore();
+    const g = new Guest(guestSpecFor(sc, plan, { name: "sysrq", workDir: store.attemptDir("sysrq", 1), sink: bus }));
+    try {
+      await g.start();
+      await g.waitSsh(180_000);
+      await g.sysrq("w");
+      const deadline = Date.now() + 30_000;
+      let text = "";
+      while (Date.now() < deadline && !/sysrq: Show Blocked State/.test(text)) {
+        await new Promise((r) => setTimeout(r, 500));
+        text = await readFile(g.consoleLog, "utf8");
+      }
+      expect(text).toMatch(/sysrq: Show Blocked State/);
+    } finally {
+      await g.teardown({ graceful: false });
+    }
+    expect(liveChildren()).toEqual([]);
+  }, 5 * 60_000);
 });
