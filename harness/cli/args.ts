@@ -11,6 +11,12 @@ export function parsePositiveInt(v: string): number {
   return n;
 }
 
+export function parsePositiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);
+  return n;
+}
+
 export function parseAccel(v: string): "auto" | "kvm" | "tcg" {
   if (v === "auto" || v === "kvm" || v === "tcg") return v;
   throw new InvalidArgumentError(`expected auto, kvm or tcg, got "${v}"`);

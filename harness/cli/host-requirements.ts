@@ -21,6 +21,40 @@ export const HOST_REQUIREMENTS: Requirement[] = [
   { pkg: "ca-certificates", why: "HTTPS Debian mirrors for the image build", provides: "/etc/ssl/certs" },
 ];
 
+/**
+ * What `hangar kernel build` needs besides HOST_REQUIREMENTS: installed on its first use,
+ * not by `doctor --fix` (a plain `hangar run` or `npm test` never builds a kernel).
+ */
+export const KERNEL_BUILD_REQUIREMENTS: Requirement[] = [
+  { pkg: "build-essential", why: "gcc for the kernel build", provides: "gcc" },
+  { pkg: "make", why: "the kernel build", provides: "make" },
+  { pkg: "flex", why: "Kconfig's lexer", provides: "flex" },
+  { pkg: "bison", why: "Kconfig's parser", provides: "bison" },
+  { pkg: "bc", why: "kernel build scripts (timeconst)", provides: "bc" },
+  { pkg: "libelf-dev", why: "objtool (ORC unwinder)", provides: "/usr/include/libelf.h" },
+  { pkg: "libssl-dev", why: "kernel signing/cert tools", provides: "/usr/include/openssl/ssl.h" },
+  { pkg: "ccache", why: "compiler cache: rebuilds and patched builds reuse objects", provides: "ccache" },
+  { pkg: "cpio", why: "kernel headers archive (IKHEADERS) and initramfs tools", provides: "cpio" },
+  { pkg: "patch", why: "--patch FILE", provides: "patch" },
+  { pkg: "xz-utils", why: "unpacks the linux-source tarball", provides: "xz" },
+];
+
+/** Debian's kernel source, when neither --source nor --git is given. */
+export const KERNEL_SOURCE_REQUIREMENT: Requirement = { pkg: "linux-source-6.12", why: "the kernel tree built when no --source/--git is given", provides: "/usr/src/linux-source-6.12.tar.xz" };
+export const GIT_REQUIREMENT: Requirement = { pkg: "git", why: "--git DIR --rev REV", provides: "git" };
+
+/** Check the kernel-build requirements and apt-install what is missing. Returns what is still missing. */
+export async function ensureKernelBuildHost(o: { debianSource: boolean; git: boolean }, log: (line: string) => void): Promise<RequirementStatus[]> {
+  const reqs = [...KERNEL_BUILD_REQUIREMENTS, ...(o.debianSource ? [KERNEL_SOURCE_REQUIREMENT] : []), ...(o.git ? [GIT_REQUIREMENT] : [])];
+  let st = await checkHost(reqs);
+  const missing = st.filter((s) => !s.found);
+  if (missing.length) {
+    await installPackages([...new Set(missing.map((m) => m.pkg))], log);
+    st = await checkHost(reqs);
+  }
+  return st.filter((s) => !s.found);
+}
+
 export interface RequirementStatus extends Requirement {
   found: boolean;
   at?: string;

@@ -1,9 +1,13 @@
 import { basename } from "node:path";
-import { isSuiteFile, loadScenario, loadSuite, type Scenario } from "../config/index.ts";
+import { isSuiteFile, loadScenario, loadSuite, scaleDurations, type Scenario } from "../config/index.ts";
 import { UsageError } from "./args.ts";
 
-/** Load scenario and suite files given on the command line into one list of scenarios (all validated before any VM starts). */
-export async function loadTargets(files: string[]): Promise<{ suite: string; scenarios: Scenario[] }> {
+/**
+ * Load scenario and suite files given on the command line into one list of scenarios (all
+ * validated before any VM starts). Workload durations are scaled by `timeFactor`, else by a
+ * suite's own `time_factor`.
+ */
+export async function loadTargets(files: string[], o: { timeFactor?: number } = {}): Promise<{ suite: string; scenarios: Scenario[] }> {
   const scenarios: Scenario[] = [];
   const names: string[] = [];
   for (const f of files) {
@@ -11,11 +15,11 @@ export async function loadTargets(files: string[]): Promise<{ suite: string; sce
       const suite = await loadSuite(f);
       names.push(suite.name);
       for (const s of suite.scenarios) {
-        const sc = await loadScenario(s);
+        const sc = scaleDurations(await loadScenario(s), o.timeFactor ?? suite.time_factor ?? 1);
         scenarios.push(suite.attempts ? { ...sc, attempts: suite.attempts } : sc);
       }
     } else {
-      const sc = await loadScenario(f);
+      const sc = scaleDurations(await loadScenario(f), o.timeFactor ?? 1);
       names.push(basename(f).replace(/\.ya?ml$/, ""));
       scenarios.push(sc);
     }

@@ -3,10 +3,12 @@ import { EventBus } from "../common/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerImage } from "./image.ts";
+import { registerKernel } from "./kernel.ts";
 import { registerParse } from "./parse.ts";
 import { registerRun } from "./run.ts";
 import { registerSsh } from "./ssh.ts";
 import { UsageError } from "./args.ts";
+import { FragmentError, KernelIdError, PatchFileError } from "../kernel/index.ts";
 import { attachRenderer } from "./render.ts";
 
 /** Exit codes (DESIGN.md): 0 met, 1 not met, 2 usage or config error, 3 infrastructure failure. */
@@ -23,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
   registerRun(program);
   registerParse(program);
   registerImage(program, { sink: bus });
+  registerKernel(program, { sink: bus });
   registerDoctor(program);
   registerSsh(program);
   try {
@@ -33,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof KernelIdError || err instanceof FragmentError || err instanceof PatchFileError) {
       process.stderr.write(`hangar: ${err.message}\n`);
       return 2;
     }

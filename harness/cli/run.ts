@@ -6,7 +6,7 @@ import { prepareBoot, runSuite } from "../run/index.ts";
 import { ensureHost } from "./host-requirements.ts";
 import { attachRenderer } from "./render.ts";
 import { loadTargets } from "./load-targets.ts";
-import { parseAccel, parsePositiveInt, UsageError } from "./args.ts";
+import { parseAccel, parsePositiveInt, parsePositiveNumber, UsageError } from "./args.ts";
 
 export const DEFAULT_SUITE = join(repoRoot, "workloads", "default.yaml");
 
@@ -16,15 +16,16 @@ export function registerRun(program: Command): void {
     .description("run scenarios or suites in real QEMU guests and judge each against its expected signatures")
     .argument("[files...]", "scenario or suite YAML files", [DEFAULT_SUITE])
     .option("-n, --attempts <n>", "attempts per scenario (overrides the scenario's own)", parsePositiveInt)
+    .option("--time-factor <f>", "multiply every workload duration (0.1: a quick pass; default: the suite's time_factor, else 1)", parsePositiveNumber)
     .option("--accel <mode>", "accelerator: auto (probe KVM with a real boot, fall back to TCG), kvm or tcg", parseAccel, "auto")
-    .option("--kernel <path>", "boot this bzImage instead of the image's Debian kernel (no initrd)")
+    .option("--kernel <path|id>", "boot this bzImage, or this built kernel (id or unique prefix from `hangar kernel list`), instead of the image's Debian kernel (no initrd)")
     .option("--results <dir>", "results root directory", resultsDir())
     .option("-j, --jobs <n>", "guests at once (default 1; 2 cores starve more)", parsePositiveInt, 1)
     .option("--json", "print the run summary as JSON on stdout")
     .option("-v, --verbose", "show debug messages and every progress line")
-    .action(async (files: string[], opts: { attempts?: number; accel: "auto" | "kvm" | "tcg"; kernel?: string; results: string; jobs: number; json?: boolean; verbose?: boolean }) => {
+    .action(async (files: string[], opts: { attempts?: number; timeFactor?: number; accel: "auto" | "kvm" | "tcg"; kernel?: string; results: string; jobs: number; json?: boolean; verbose?: boolean }) => {
       // Validate every file before anything slow happens: a bad field is exit 2 at once.
-      const { suite, scenarios } = await loadTargets(files);
+      const { suite, scenarios } = await loadTargets(files, opts.timeFactor ? { timeFactor: opts.timeFactor } : {});
       const bus = new EventBus();
       attachRenderer(bus, { verbose: !!opts.verbose });
       const missing = await ensureHost(true, (l) => bus.emit({ type: "progress", step: "host.install", message: l }));
@@ -53,6 +54,8 @@ export function printSummary(s: RunSummary): void {
     for (const a of sc.attempts) {
       lines.push(`      #${a.attempt} ${a.verdict}${a.reason ? ` — ${a.reason}` : ""}`);
       for (const r of a.reports) lines.push(`         ${r.kind}: ${r.title}${r.count > 1 ? ` (×${r.count})` : ""}`);
+      for (const l of a.storage ?? []) lines.push(`         storage ${l}`);
+      if (a.pressure) lines.push(`         pressure${a.pressure.asked ? "" : " (none asked)"}: ${a.pressure.summary}`);
       lines.push(`         logs: ${rel(join(a.dir, "console.log"))}  ${rel(join(a.dir, "dmesg.log"))}`);
     }
   }

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { execa } from "execa";
 import { EventBus } from "../common/index.ts";
-import { loadScenario, scenarioSchema, type Scenario } from "../config/index.ts";
-import { shJoin, shQuote, stepCommand } from "../guest/index.ts";
-import { guestSpecFor, prepareBoot, stepEnvironment } from "../run/index.ts";
+import { loadScenario, scenarioSchema, stepTimeoutMs, type Scenario } from "../config/index.ts";
+import { shJoin, shQuote, stepCommand, stepScript } from "../guest/index.ts";
+import { buildStorage, guestSpecFor, mountPoints, prepareBoot, stepEnvironment, storageEnvironment } from "../run/index.ts";
 import { Guest } from "../vm/index.ts";
 import { ensureHost } from "./host-requirements.ts";
 import { attachRenderer } from "./render.ts";
@@ -18,9 +18,9 @@ export function registerSsh(program: Command): void {
     .command("ssh")
     .description("boot a throwaway guest and open an interactive root shell in it (the guest is destroyed on exit)")
     .argument("[scenario]", "scenario YAML whose guest resources (memory, cpus, disks) to use")
-    .option("--setup", "run the scenario's setup steps before the shell")
+    .option("--setup", "build the scenario's storage stack and run its setup steps before the shell")
     .option("--accel <mode>", "auto, kvm or tcg", parseAccel, "auto")
-    .option("--kernel <path>", "boot this bzImage instead of the image's kernel")
+    .option("--kernel <path-or-id>", "boot this bzImage, or a kernel id from `hangar kernel list`, instead of the image's kernel")
     .option("--max-time <minutes>", "tear the guest down after this long at the latest", "240")
     .option("-c, --command <cmd>", "run this command instead of an interactive shell")
     .action(async (file: string | undefined, opts: { setup?: boolean; accel: "auto" | "kvm" | "tcg"; kernel?: string; maxTime: string; command?: string }) => {
@@ -39,8 +39,12 @@ export function registerSsh(program: Command): void {
         await guest.waitSsh(180_000);
         const env = stepEnvironment(sc, 0, guest.diskDevices);
         if (opts.setup) {
+          const exec = (cmd: string, timeoutMs: number) => guest.exec(cmd, { timeoutMs });
+          const outputs = await buildStorage(sc.storage, guest.diskDevices, exec, []);
+          Object.assign(env, storageEnvironment(outputs, sc.storage));
           for (const st of sc.steps.filter((s) => s.phase === "setup")) {
-            const r = await guest.exec(stepCommand(st.run, env), { timeoutMs: st.timeout, onStdout: (s) => process.stdout.write(s), onStderr: (s) => process.stderr.write(s) });
+            const script = stepScript(st, mountPoints(outputs));
+            const r = await guest.exec(stepCommand(script, env), { timeoutMs: stepTimeoutMs(st), onStdout: (s) => process.stdout.write(s), onStderr: (s) => process.stderr.write(s) });
             if (r.timedOut || r.code !== 0) throw new Error(`setup step "${st.name}" ${r.timedOut ? "timed out" : `exited ${r.code}`}`);
           }
         }

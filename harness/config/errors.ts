@@ -62,7 +62,7 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 
-function lineOf(doc: Document | undefined, path: readonly PropertyKey[]): { line?: number } {
+export function lineOf(doc: Document | undefined, path: readonly PropertyKey[]): { line?: number } {
   if (!doc) return {};
   try {
     // Walk to the deepest node that exists, then report its line.

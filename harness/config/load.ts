@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { z } from "zod";
-import { ConfigError, describeIssues, parseYamlWithSource } from "./errors.ts";
+import { ConfigError, describeIssues, fieldName, lineOf, parseYamlWithSource } from "./errors.ts";
+import { checkReferences } from "./references.ts";
 import { scenarioSchema, suiteSchema, type Scenario, type Suite } from "./scenario-schema.ts";
 
 async function readYaml(file: string): Promise<{ data: unknown; doc: ReturnType<typeof parseYamlWithSource> }> {
@@ -24,7 +25,7 @@ async function readYaml(file: string): Promise<{ data: unknown; doc: ReturnType<
 function validate<S extends z.ZodType>(schema: S, file: string, data: unknown, doc: ReturnType<typeof parseYamlWithSource>): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  throw new ConfigError(file, describeIssues(r.error.issues, doc, (path) => keysAt(schema, path)));
+  throw new ConfigError(file, describeIssues(r.error.issues, doc, (path) => keysAt(schema, path, data)));
 }
 
 export async function loadScenario(file: string): Promise<Scenario> {
@@ -33,20 +34,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
     throw new ConfigError(file, [{ field: "(top level)", message: "expected a mapping with at least name, steps and expect" }]);
   }
   const s = validate(scenarioSchema, file, data, doc);
-  const problems: ConfigError["problems"] = [];
-  const seen = new Set<string>();
-  s.steps.forEach((st, i) => {
-    if (seen.has(st.name)) problems.push({ field: `steps[${i}].name`, message: `duplicate step name "${st.name}"` });
-    seen.add(st.name);
-  });
-  const disks = new Set<string>();
-  s.guest.disks.forEach((d, i) => {
-    if (disks.has(d.name)) problems.push({ field: `guest.disks[${i}].name`, message: `duplicate disk name "${d.name}"` });
-    disks.add(d.name);
-  });
-  if (s.expect.outcome === "reproduced" && s.expect.signatures.length === 0) {
-    problems.push({ field: "expect.signatures", message: 'expected at least one signature when expect.outcome is "reproduced"' });
-  }
+  const problems = checkReferences(s).map((p) => ({ field: fieldName(p.path), message: p.message, ...lineOf(doc, p.path) }));
   if (problems.length) throw new ConfigError(file, problems);
   return { ...s, file: resolve(file) };
 }
@@ -64,8 +52,9 @@ export async function isSuiteFile(file: string): Promise<boolean> {
 }
 
 /** The field names a schema accepts at a path (for "did you mean" hints). */
-export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[], data?: unknown): string[] {
   let node: unknown = schema;
+  let value: unknown = data;
   const unwrap = (n: unknown): unknown => {
     for (let i = 0; i < 20; i++) {
       const def = (n as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
@@ -76,18 +65,30 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
     }
     return n;
   };
-  const shapeOf = (n: unknown): Record<string, unknown> | undefined => {
+  const shapeOf = (n: unknown, v: unknown): Record<string, unknown> | undefined => {
     const def = (unwrap(n) as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
     if (def?.type === "object") return def.shape as Record<string, unknown>;
-    if (def?.type === "intersection") return { ...shapeOf(def.left), ...shapeOf(def.right) };
+    if (def?.type === "intersection") return { ...shapeOf(def.left, v), ...shapeOf(def.right, v) };
+    if (def?.type === "union") {
+      // A discriminated union: the branch whose discriminator the data names (e.g. a layer's `type`).
+      const options = def.options as unknown[];
+      const disc = def.discriminator as string | undefined;
+      const tag = disc && v && typeof v === "object" ? (v as Record<string, unknown>)[disc] : undefined;
+      const branch = options.find((o) => {
+        const lit = (unwrap(shapeOf(o, undefined)?.[disc ?? ""]) as { _zod?: { def?: { values?: unknown[] } } })?._zod?.def?.values;
+        return tag !== undefined && lit?.includes(tag);
+      });
+      return branch ? shapeOf(branch, v) : undefined;
+    }
     return undefined;
   };
   for (const key of path) {
     const u = unwrap(node);
     const def = (u as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
     if (typeof key === "number" && def?.type === "array") node = def.element;
-    else node = shapeOf(u)?.[String(key)];
+    else node = shapeOf(u, value)?.[String(key)];
+    value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined;
     if (!node) return [];
   }
-  return Object.keys(shapeOf(node) ?? {});
+  return Object.keys(shapeOf(node, value) ?? {});
 }

@@ -1,26 +1,9 @@
 import { z } from "zod";
 import { expectationsSchema } from "../match/index.ts";
-import { parseDuration, parseSizeMiB } from "./units.ts";
-
-/** A field in human units: a string or a number, parsed by `parse`, or an error saying what was expected. */
-function unitField(parse: (v: string | number) => number | undefined, expected: string) {
-  return z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const n = parse(v);
-    if (n === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected ${expected}, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-}
-
-/** A duration field: "30s", "5m", "1h", or a number of seconds. Parsed to milliseconds. */
-export const duration = unitField(parseDuration, 'a duration such as "30s", "5m" or a number of seconds');
-
-/** A size field: "2G", "512M", or a number of MiB. Parsed to MiB. */
-export const sizeMiB = unitField(parseSizeMiB, 'a size such as "2G", "512M" or a number of MiB');
-
-const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "expected lower-case letters, digits, '.', '_' or '-'");
+import { duration, name, sizeMiB } from "./fields.ts";
+import { pressureSchema } from "./pressure-schema.ts";
+import { stepSchema } from "./step-schema.ts";
+import { layerSchema } from "./storage-schema.ts";
 
 export const diskSchema = z
   .object({
@@ -44,23 +27,14 @@ export const detectorSchema = z
     hung_task_timeout_secs: z.number().int().min(1).default(30),
     hung_task_warnings: z.number().int().min(-1).default(-1),
     hung_task_panic: z.boolean().default(false),
+    /** kernel.watchdog_thresh (soft lockup after twice this); default under TCG: 55. */
     softlockup_thresh: z.number().int().min(1).optional(),
+    /** RCU CPU stall timeout in seconds; default under TCG: 100. */
+    rcu_stall_timeout_secs: z.number().int().min(3).max(300).optional(),
+    /** workqueue.watchdog_thresh in seconds (CONFIG_WQ_WATCHDOG); recorded as unavailable when the kernel lacks it. */
+    wq_watchdog_thresh: z.number().int().min(1).optional(),
     /** Any further sysctl, applied with `sysctl -w key=value` before the setup phase. */
     sysctl: z.record(z.string().regex(/^[a-z0-9_.\/-]+$/, "expected a sysctl name such as vm.dirty_ratio"), z.union([z.string(), z.number()])).default({}),
-  })
-  .strict();
-
-export const phaseSchema = z.enum(["setup", "workload", "cooldown"]);
-
-export const stepSchema = z
-  .object({
-    name,
-    phase: phaseSchema.default("workload"),
-    /** Shell script run in the guest as root with `sh -eu`. */
-    run: z.string().min(1),
-    timeout: duration.default(300),
-    /** A non-zero exit is recorded but does not make the attempt `infra`. */
-    mayFail: z.boolean().default(false),
   })
   .strict();
 
@@ -68,6 +42,14 @@ export const kernelReqSchema = z
   .object({
     /** CONFIG_* options the kernel must have (=y or =m). */
     requires: z.array(z.string().regex(/^CONFIG_[A-Z0-9_]+$/, "expected a kernel option such as CONFIG_PROVE_LOCKING")).default([]),
+    /** Config fragments (vm-images/kconfig/<name>.config) a kernel built for this scenario needs. */
+    fragments: z.array(name).default([]),
+    /**
+     * Out-of-tree test modules (vm-images/modules/<name>) built with the kernel by `hangar kernel
+     * build`; copied into the guest, steps find each at $HANGAR_MODULE_<NAME>. A kernel without
+     * them makes the attempt `skipped`.
+     */
+    modules: z.array(name).default([]),
   })
   .strict();
 
@@ -78,13 +60,17 @@ export const scenarioSchema = z
     /** The report in shared/reports this scenario models, if any. */
     report: z.string().optional(),
     guest: guestSchema.default(guestSchema.parse({})),
-    kernel: kernelReqSchema.default({ requires: [] }),
+    kernel: kernelReqSchema.default({ requires: [], fragments: [], modules: [] }),
     detectors: detectorSchema.default(detectorSchema.parse({})),
+    /** Storage stack built before the setup steps, torn down in reverse after the cooldown. */
+    storage: z.array(layerSchema).max(32).default([]),
+    /** Memory pressure applied during the workload phase. */
+    pressure: pressureSchema.optional(),
     steps: z.array(stepSchema).min(1),
     /** Time the guest idles after the last step so detectors can fire. */
-    cooldown: duration.default(5),
+    cooldown: duration.prefault(5),
     /** Wall-clock deadline for one attempt, boot to teardown. */
-    deadline: duration.default(600),
+    deadline: duration.prefault(600),
     attempts: z.number().int().min(1).max(1000).default(1),
     /** What a passing run of this scenario looks like. */
     expect: expectationsSchema.extend({ outcome: z.enum(["reproduced", "clean"]) }),
@@ -92,7 +78,6 @@ export const scenarioSchema = z
   .strict();
 
 export type Scenario = z.output<typeof scenarioSchema> & { file: string };
-export type Step = z.output<typeof stepSchema>;
 export type Disk = z.output<typeof diskSchema>;
 export type Detectors = z.output<typeof detectorSchema>;
 
@@ -104,6 +89,8 @@ export const suiteSchema = z
     scenarios: z.array(z.string().min(1)).min(1),
     /** Attempts override for every scenario of the suite. */
     attempts: z.number().int().min(1).optional(),
+    /** Multiplies every workload duration of the suite's scenarios (0.1: a quick pass). */
+    time_factor: z.number().positive().max(100).optional(),
   })
   .strict();
 

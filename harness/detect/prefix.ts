@@ -160,8 +160,19 @@ export function parseLineLazy(raw: string, n: number, allCRs = true): Line {
       return { n, raw, text: raw.slice(idx), ctx: m[2] ?? "console", tsKind: 2, tsAt: a, tsEnd: b };
     }
   }
+  if (c0 === 32 && raw.startsWith(DMESG_CONTINUATION)) {
+    // util-linux dmesg prints the further lines of a multi-line record (lockdep's "\n-> #1 …")
+    // indented by the width of a timestamp instead of with one: drop that indentation.
+    // Its context is the previous line's: the collector fills it in (CONTINUATION_CTX).
+    return { n, raw, text: raw.slice(DMESG_CONTINUATION.length), ctx: CONTINUATION_CTX, tsKind: 0, tsAt: 0, tsEnd: 0 };
+  }
   return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
 }
+
+/** The indentation of a continuation line in `dmesg` output: the width of "[12345.123456] ". */
+const DMESG_CONTINUATION = " ".repeat(15);
+/** Context of a `dmesg` continuation line until the collector gives it the previous line's. */
+export const CONTINUATION_CTX = "\u0000continuation";
 
 /** Split a raw console line into prefix context, timestamp and text. */
 export function parseLine(raw: string, n: number): LogLine {

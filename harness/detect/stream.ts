@@ -6,7 +6,7 @@
  * (one per console context) and a few lines of look-behind per context.
  */
 import { PROBE_RE, findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
-import { parseLineLazy, type Line } from "./prefix.ts";
+import { CONTINUATION_CTX, parseLineLazy, type Line } from "./prefix.ts";
 import {
   FAMILY_TAIL, LOCKDEP_HEADER_RE, PREAMBLE_RE, isStackStart, familyOf, frameOf, isReportLike, isStackish,
   isTailLine, type ReportFamily,
@@ -91,6 +91,8 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
   const buildReport = createReportBuilder(lazyText);
   const emittedLines: Line[][] = [];
   let lineNo = 0;
+  /** context of the previous line (a `dmesg` continuation line belongs to it) */
+  let lastCtx = "";
 
   function remember(l: Line): void {
     let ring = recent.get(l.ctx);
@@ -274,6 +276,8 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
       l = parseLineLazy(raw, l.n, true);
       probe = PROBE_RE.test(l.text);
     }
+    if (l.ctx === CONTINUATION_CTX) l.ctx = lastCtx;
+    lastCtx = l.ctx;
     const hit = findHeader(l.text, probe);
     let cur = openOf(l.ctx);
     if (!cur && l.ctx.charCodeAt(0) === 67 /* C */) {

@@ -40,3 +40,12 @@ export function sysrqTriggerCommand(key: "w" | "t" | "l" | "m"): string {
 }
 
 export const HEARTBEAT_COMMAND = "true";
+
+/** Where test modules are copied in the guest. */
+export const GUEST_MODULE_DIR = "/lib/modules/hangar";
+
+/** Write stdin to a file in the guest (its directory created). */
+export function writeFileCommand(path: string): string {
+  const dir = path.replace(/\/[^/]*$/, "") || "/";
+  return `mkdir -p ${shQuote(dir)} && cat > ${shQuote(path)}`;
+}

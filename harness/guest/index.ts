@@ -8,6 +8,26 @@ export {
   KERNEL_LOG_FOLLOW_COMMAND,
   KERNEL_LOG_DUMP_COMMAND,
   HEARTBEAT_COMMAND,
+  GUEST_MODULE_DIR,
+  writeFileCommand,
 } from "./commands.ts";
 export { parseKernelConfig, missingOptions } from "./kconfig.ts";
-export { detectorSysctls } from "./detectors.ts";
+export { detectorSysctls, detectorParams, moduleParamCommand, EMULATION_THRESHOLDS } from "./detectors.ts";
+export { stepScript, sizeBytes } from "./workloads.ts";
+export { layerBuildScript, layerInspectCommand, layerTeardownScript, parseLayerOutput, mountPointOf, type LayerOutput } from "./storage.ts";
+export {
+  cgroupSetupScript,
+  pressureStartCommand,
+  pressureSysctls,
+  parseSnapshot,
+  parseSamples,
+  pressureEvidence,
+  describeEvidence,
+  JOIN_CGROUP,
+  PRESSURE_CGROUP,
+  PRESSURE_STOP_COMMAND,
+  SAMPLES_COMMAND,
+  SNAPSHOT_COMMAND,
+  type PressureEvidence,
+  type Snapshot,
+} from "./pressure.ts";

@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { execa, ExecaError } from "execa";
 import { errorMessage, formatMs, timedStep, type EventSink } from "../common/index.ts";
 import { imageId, mmdebstrapArgs, tailLines, type Recipe } from "./recipe.ts";
-import { pidAlive } from "./lock.ts";
+import { pidAlive } from "../common/lock.ts";
 
 /** Child process deadlines. */
 export const TIMEOUTS = {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { cacheDir, ensureDir, errorMessage, timedStep, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import { DEFAULT_RECIPE, imageId, loadRecipe, type Recipe } from "./recipe.ts";
 import { FILES, buildInto, makeWorkDir, moveIntoPlace, removeBuildDir, removeLeftovers } from "./build.ts";
-import { withLock } from "./lock.ts";
+import { withLock } from "../common/lock.ts";
 
 export { DEFAULT_RECIPE, BUILDER_VERSION, RecipeError, loadRecipe, hashRecipeDir, imageId, recipesRoot } from "./recipe.ts";
 export type { Recipe } from "./recipe.ts";

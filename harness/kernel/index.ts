@@ -1,1 +1,13 @@
 export { resolveKernel, type KernelArtifact } from "./resolve.ts";
+export { buildKernel, planKernel, type KernelBuildOptions, type KernelBuildResult } from "./build.ts";
+export { listKernels, readKernel, type CachedKernel, type KernelMeta } from "./meta.ts";
+export { DEFAULT_FRAGMENTS, FragmentError, availableFragments, parseFragmentList, parseFragment, mergeFragments, applyOptions, renderOptions } from "./fragments.ts";
+export { verifyConfig, describeMismatches, type ConfigMismatch } from "./verify-config.ts";
+export { kernelId } from "./cache-key.ts";
+export { resolveIdPrefix, KernelIdError } from "./id-prefix.ts";
+export { KernelBuildError } from "./run-tool.ts";
+export { SourceError, DEBIAN_SOURCE_PACKAGE } from "./source.ts";
+export { ensureModules, moduleDirs, modulesRoot } from "./modules.ts";
+export { PatchFileError } from "./patch.ts";
+export { kernelsDir, ccacheDir } from "./layout.ts";
+export { builtKernelArgs } from "./boot-args.ts";

@@ -17,6 +17,10 @@ export interface AttemptSummary {
   reports: ReportBrief[];
   durationMs: number;
   bootMs?: number;
+  /** Memory pressure evidence of the workload phase, in one line (see pressure.json). */
+  pressure?: { asked: boolean; shown: boolean; summary: string };
+  /** The storage stack as built, one line per layer (see storage.json). */
+  storage?: string[];
 }
 
 export interface ScenarioSummary {

@@ -2,24 +2,34 @@ import { createWriteStream } from "node:fs";
 import { mkdir, readFile, stat, open } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage, sleep, writeJsonAtomic, type EventSink } from "../common/index.ts";
-import type { Scenario, Step } from "../config/index.ts";
+import { stepTimeoutMs, type Scenario, type Step } from "../config/index.ts";
 import { createReportStream, mergeReports, parseReports, type Report } from "../detect/index.ts";
 import {
+  describeEvidence,
+  detectorParams,
   detectorSysctls,
+  JOIN_CGROUP,
   KERNEL_CONFIG_COMMAND,
   KERNEL_LOG_DUMP_COMMAND,
   KERNEL_LOG_FOLLOW_COMMAND,
   markCommand,
+  moduleParamCommand,
   missingOptions,
   parseKernelConfig,
   stepCommand,
+  stepScript,
   sysctlCommand,
   sysrqTriggerCommand,
+  GUEST_MODULE_DIR,
+  writeFileCommand,
+  type PressureEvidence,
 } from "../guest/index.ts";
 import { matchReports, type MatchResult } from "../match/index.ts";
 import type { AttemptVerdict } from "../results/index.ts";
 import { Guest, type TeardownReport } from "../vm/index.ts";
 import { guestSpecFor, stepEnvironment, type BootPlan } from "./boot-plan.ts";
+import { PressureStage } from "./pressure-stage.ts";
+import { buildStorage, mountPoints, storageEnvironment, teardownStorage, type LayerRecord } from "./storage-stage.ts";
 import { DEFAULT_WATCHDOG, unlessAborted, Watchdog, type WatchdogOptions } from "./watchdog.ts";
 
 export interface StepRecord {
@@ -48,6 +58,10 @@ export interface AttemptResult {
   teardown?: TeardownReport;
   kernelRelease?: string;
   missingOptions?: string[];
+  /** Detector settings as applied in the guest (and those the kernel lacks). */
+  detectors?: { sysctl: Record<string, string | number>; params: Record<string, string> };
+  storage: LayerRecord[];
+  pressure?: PressureEvidence;
 }
 
 export interface AttemptOptions {
@@ -79,6 +93,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     dir: o.dir,
     reports: [],
     steps: [],
+    storage: [],
     startedAt: new Date(t0).toISOString(),
     durationMs: 0,
   };
@@ -133,38 +148,51 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         skipped = `kernel ${result.kernelRelease} lacks ${missing.join(", ")}`;
       }
     }
+    const modules = skipped ? {} : await installModules();
     if (!skipped) {
-      const sysctl = sysctlCommand(detectorSysctls(sc.detectors));
+      const sysctls = detectorSysctls(sc.detectors, o.plan.accel);
+      const sysctl = sysctlCommand(sysctls);
       if (sysctl) {
         const r = await exec(sysctl, 15_000);
         if (r.code !== 0) throw new Error(`detector sysctls failed: ${r.stderr.trim() || `exit ${r.code}`}`);
       }
-      const env = stepEnvironment(sc, o.attempt, guest.diskDevices);
-      for (const phase of ["setup", "workload", "cooldown"] as const) {
-        const steps = sc.steps.filter((s) => s.phase === phase);
-        // The cooldown phase always happens: detectors need time after the workload.
-        if (!steps.length && phase !== "cooldown") continue;
-        await mark({ phase });
-        for (const step of steps) {
-          const rec = await runStep(step, env);
-          result.steps.push(rec);
-          if (rec.timedOut) {
-            stepTimeout = `step "${step.name}" did not finish within ${step.timeout / 1000} s`;
-            sink.emit({ type: "log", level: "warn", message: `${name}: ${stepTimeout}; dumping blocked tasks` });
-            await exec(sysrqTriggerCommand("w"), 15_000).catch(() => guest.sysrq("w").catch(() => {}));
-            break;
-          }
-          if (rec.exitCode !== 0 && !step.mayFail) {
-            throw new Error(`step "${step.name}" exited ${rec.exitCode}: ${rec.stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
-          }
-        }
-        // A stuck step: skip to the cooldown, where the hang detectors get their time.
-        if (stepTimeout && phase !== "cooldown") {
-          await mark({ phase: "cooldown" });
-          break;
+      result.detectors = { sysctl: sysctls, params: {} };
+      for (const p of detectorParams(sc.detectors, o.plan.accel)) {
+        const r = await exec(moduleParamCommand(p), 15_000);
+        result.detectors.params[p.name] = r.stdout.trim() || `failed: ${r.stderr.trim() || `exit ${r.code}`}`;
+      }
+      const env = { ...stepEnvironment(sc, o.attempt, guest.diskDevices), ...modules };
+
+      await mark({ phase: "setup" });
+      const outputs = await buildStorage(sc.storage, guest.diskDevices, exec, result.storage, (layer) =>
+        mark({ phase: "setup", step: `storage.${layer.name}` }),
+      );
+      Object.assign(env, storageEnvironment(outputs, sc.storage));
+      const mounts = mountPoints(outputs);
+      await runPhase("setup", env, mounts);
+
+      if (!stepTimeout) {
+        await mark({ phase: "workload" });
+        const pressure = new PressureStage(sc.pressure, exec);
+        try {
+          await pressure.start();
+          await runPhase("workload", env, mounts);
+        } finally {
+          result.pressure = await pressure.stop().catch((err) => {
+            sink.emit({ type: "log", level: "warn", message: `${name}: pressure evidence not collected: ${errorMessage(err)}` });
+            return undefined;
+          });
         }
       }
+      // The cooldown always happens: detectors need time after the workload. After a stuck
+      // step only the wait remains; the stuck step's stack will not come down cleanly.
+      await mark({ phase: "cooldown" });
+      if (!stepTimeout) await runPhase("cooldown", env, mounts);
       await unlessAborted(sleep(sc.cooldown), watchdog.signal);
+      if (!stepTimeout && sc.storage.length) {
+        await mark({ phase: "teardown" });
+        await teardownStorage(sc.storage, result.storage, exec);
+      }
       await mark({ phase: "collect" });
     }
   } catch (err) {
@@ -173,10 +201,65 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     watchdog.stop();
   }
 
-  async function runStep(step: Step, env: Record<string, string>): Promise<StepRecord> {
+  /** Copy the scenario's test modules into the guest; sets `skipped` when the kernel has none built. */
+  async function installModules(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const m of sc.kernel.modules) {
+      const ko = o.plan.kernel.modules?.[m];
+      if (!ko) {
+        skipped = `kernel ${result.kernelRelease} has no test module ${m} (kernels from \`hangar kernel build\` carry vm-images/modules/*)`;
+        return env;
+      }
+      const remote = `${GUEST_MODULE_DIR}/${m}.ko`;
+      const r = await unlessAborted(guest.exec(writeFileCommand(remote), { timeoutMs: 60_000, input: await readFile(ko) }), watchdog.signal);
+      if (r.code !== 0) throw new Error(`copying module ${m} into the guest failed: ${r.timedOut ? "timed out" : r.stderr.trim() || `exit ${r.code}`}`);
+      env[`HANGAR_MODULE_${m.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = remote;
+    }
+    return env;
+  }
+
+  /**
+   * Run a phase's steps in order; background steps run alongside and are waited for at the
+   * end. A step past its deadline dumps blocked tasks and ends the phase (stepTimeout is set).
+   */
+  async function runPhase(phase: Step["phase"], env: Record<string, string>, mounts: Record<string, string>): Promise<void> {
+    const pending: Promise<StepRecord | Error>[] = [];
+    const check = async (step: Step, rec: StepRecord) => {
+      result.steps.push(rec);
+      if (rec.timedOut) {
+        if (stepTimeout) return;
+        stepTimeout = `step "${step.name}" did not finish within ${stepTimeoutMs(step) / 1000} s`;
+        sink.emit({ type: "log", level: "warn", message: `${name}: ${stepTimeout}; dumping blocked tasks` });
+        await exec(sysrqTriggerCommand("w"), 15_000).catch(() => guest.sysrq("w").catch(() => {}));
+      } else if (rec.exitCode !== 0 && !step.mayFail) {
+        throw new Error(`step "${step.name}" exited ${rec.exitCode}: ${rec.stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
+      }
+    };
+    const steps = sc.steps.filter((s) => s.phase === phase);
+    try {
+      for (const step of steps) {
+        const run = runStep(step, env, mounts);
+        if (step.background) {
+          pending.push(run.then((rec) => check(step, rec).then(() => rec)).catch((err: Error) => err));
+          continue;
+        }
+        await check(step, await run);
+        if (stepTimeout) break;
+      }
+    } finally {
+      // Background steps end by their own duration or deadline; wait for them before going on.
+      const settled = await Promise.all(pending);
+      const failed = settled.find((x): x is Error => x instanceof Error);
+      if (failed) throw failed;
+    }
+  }
+
+  async function runStep(step: Step, env: Record<string, string>, mounts: Record<string, string>): Promise<StepRecord> {
     await mark({ phase: step.phase, step: step.name });
     sink.emit({ type: "step", step: `guest.step.${step.name}`, status: "start", detail: name });
-    const r = await unlessAborted(guest.exec(stepCommand(step.run, env), { timeoutMs: step.timeout }), watchdog.signal);
+    const inCgroup = step.cgroup ?? (step.phase === "workload" && !!sc.pressure?.cgroup);
+    const script = (inCgroup ? JOIN_CGROUP + "\n" : "") + stepScript(step, mounts);
+    const r = await unlessAborted(guest.exec(stepCommand(script, env), { timeoutMs: stepTimeoutMs(step) }), watchdog.signal);
     if (r.code === null && !r.timedOut) {
       // The SSH connection dropped under the step: let the watchdog tell a dead guest from a glitch.
       await unlessAborted(sleep(watchdogWindow), watchdog.signal);
@@ -232,6 +315,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   result.durationMs = Date.now() - t0;
   judge(result, sc, { failure, skipped, stepTimeout, watchdogReason: watchdog.reason?.detail });
   await writeJsonAtomic(join(o.dir, "reports.json"), result.reports);
+  if (result.storage.length) await writeJsonAtomic(join(o.dir, "storage.json"), result.storage);
+  if (result.pressure) await writeJsonAtomic(join(o.dir, "pressure.json"), { ...result.pressure, summary: describeEvidence(result.pressure) });
   await writeJsonAtomic(join(o.dir, "verdict.json"), { ...result, reports: result.reports.map((r) => ({ kind: r.kind, title: r.title, signature: r.signature, count: r.count })) });
   sink.emit({ type: "verdict", scenario: sc.name, attempt: o.attempt, verdict: result.verdict, ...(result.reason ? { detail: result.reason } : {}) });
   return result;
@@ -249,7 +334,9 @@ function judge(
     return;
   }
   r.match = matchReports(r.reports, sc.expect);
-  const infra = why.failure ?? why.watchdogReason ?? why.stepTimeout;
+  const noPressure =
+    r.pressure?.asked && !r.pressure.shown ? `pressure was asked for but none was measured (${describeEvidence(r.pressure)})` : undefined;
+  const infra = why.failure ?? why.watchdogReason ?? why.stepTimeout ?? noPressure;
   if (r.match.verdict === "clean" && infra) {
     r.verdict = "infra";
     r.reason = infra;

@@ -1,8 +1,20 @@
 import type { EventSink } from "../common/index.ts";
 import type { Scenario } from "../config/index.ts";
 import { wilson, type AttemptSummary, type AttemptVerdict, type ResultStore, type ScenarioSummary } from "../results/index.ts";
+import { describeEvidence } from "../guest/index.ts";
 import { runAttempt, type AttemptOptions, type AttemptResult } from "./attempt.ts";
 import type { BootPlan } from "./boot-plan.ts";
+import type { LayerRecord } from "./storage-stage.ts";
+
+/** "upper: xfs on loop0 → /mnt/hangar/upper (localio=in-use)" */
+function describeLayer(l: LayerRecord): string {
+  const o = l.output;
+  const at = o?.mnt ?? o?.dev ?? o?.path ?? "";
+  const facts = o ? Object.entries(o.facts).map(([k, v]) => `${k}=${v}`).join(", ") : "";
+  const state = l.built ? "" : ` — NOT BUILT: ${l.error ?? "?"}`;
+  const down = l.teardown && !l.teardown.ok ? ` — teardown failed: ${l.teardown.error}` : "";
+  return `${l.name}: ${l.type} on ${l.on}${at ? ` → ${at}` : ""}${facts ? ` (${facts})` : ""}${state}${down}`;
+}
 
 export interface ScenarioRunOptions {
   plan: BootPlan;
@@ -45,6 +57,8 @@ export function summarizeScenario(sc: Scenario, results: AttemptResult[], durati
     reports: r.reports.map((x) => ({ kind: x.kind, title: x.title, signature: x.signature, count: x.count, corrupted: x.corrupted })),
     durationMs: r.durationMs,
     ...(r.bootMs !== undefined ? { bootMs: r.bootMs } : {}),
+    ...(r.pressure ? { pressure: { asked: r.pressure.asked, shown: r.pressure.shown, summary: describeEvidence(r.pressure) } } : {}),
+    ...(r.storage.length ? { storage: r.storage.map(describeLayer) } : {}),
   }));
   const count = (v: AttemptVerdict) => results.filter((r) => r.verdict === v).length;
   const judged = results.filter((r) => r.verdict !== "infra" && r.verdict !== "skipped");

@@ -16,6 +16,8 @@ export interface ExecOptions {
   timeoutMs: number;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
+  /** Bytes written to the command's stdin (then closed): how files reach the guest. */
+  input?: Buffer;
   /** Bytes of stdout/stderr kept in the result (the rest is still streamed). */
   maxOutput?: number;
 }
@@ -152,6 +154,7 @@ export class SshSession {
           return reject(err);
         }
         channel = ch;
+        if (opts.input) ch.end(opts.input);
         ch.on("data", (d: Buffer) => {
           const s = d.toString("utf8");
           if (stdout.length < max) stdout += s.slice(0, max - stdout.length);

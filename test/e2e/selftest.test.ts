@@ -71,7 +71,7 @@ describe("canary scenarios in real guests", () => {
       // Freeze and write, never thaw: the writer (and with it the step) stays blocked.
       steps: [
         ...base.steps.filter((s) => s.phase === "setup"),
-        { name: "freeze-forever", phase: "workload" as const, timeout: 30_000, mayFail: false, run: "fsfreeze -f /mnt/upper\ndd if=/dev/zero of=/mnt/upper/victim bs=64k count=16 conv=notrunc,fsync status=none" },
+        { name: "freeze-forever", phase: "workload" as const, timeout: 30_000, mayFail: false, background: false, run: "fsfreeze -f /mnt/upper\ndd if=/dev/zero of=/mnt/upper/victim bs=64k count=16 conv=notrunc,fsync status=none" },
       ],
       cooldown: 12_000,
     };

@@ -105,3 +105,32 @@ describe("linux 6.12 localio on nfsiod: check_flush_dependency WARNING with a lo
     expect(viaStream(text)).toEqual(reports);
   });
 });
+
+describe("linux 6.12 lockdep kernel, hangar_lockdep_abba module (selftest-lockdep, captured by hangar)", () => {
+  const text = read("linux-6.12-lockdep-abba-module.console.log");
+  const reports = parseReports(text);
+
+  it("is one circular-locking report over the module's two mutexes, raised by insmod", () => {
+    expect(reports).toHaveLength(1);
+    const r = reports[0]!;
+    expect(r.kind).toBe("lockdep");
+    expect(r.title).toBe("possible deadlock in hangar_path_ba");
+    expect(r.corrupted).toBe(false);
+    expect(r.lockdep?.type).toBe("circular");
+    expect(r.lockdep?.lockClasses).toEqual(expect.arrayContaining(["hangar_lock_a", "hangar_lock_b"]));
+    expect(r.lockdep?.chain).toEqual(["hangar_lock_a", "hangar_lock_b"]);
+    expect(r.lockdep?.tasks[0]?.comm).toBe("insmod");
+    expect(r.signature).toBe("lockdep/circular:hangar_lock_a>hangar_lock_b");
+  });
+
+  it("the stream finds the same report", () => {
+    expect(viaStream(text).map((r) => r.signature)).toEqual(reports.map((r) => r.signature));
+  });
+
+  it("the same boot's `dmesg --follow` log (continuation lines indented, not stamped) gives the same report", () => {
+    const dmesg = parseReports(read("linux-6.12-lockdep-abba-module.dmesg.log"));
+    expect(dmesg.map((r) => r.signature)).toEqual(["lockdep/circular:hangar_lock_a>hangar_lock_b"]);
+    expect(dmesg[0]!.lockdep?.chain).toEqual(["hangar_lock_a", "hangar_lock_b"]);
+    expect(mergeReports(reports, dmesg)).toHaveLength(1);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, readFile, readdir, mkdir } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelVersions, mountsBelow, moveIntoPlace } from "../../../harness/image/build.ts";
-import { isStale, withLock } from "../../../harness/image/lock.ts";
+import { isStale, withLock } from "../../../harness/common/lock.ts";
 import type { HangarEvent } from "../../../harness/common/index.ts";
 
 const dirs: string[] = [];

@@ -6,7 +6,8 @@
 import { open, readFile, rename, unlink, link } from "node:fs/promises";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { DeadlineError, sleep, type EventSink } from "../common/index.ts";
+import { DeadlineError, sleep } from "./deadline.ts";
+import type { EventSink } from "./events.ts";
 
 export interface LockHolder {
   pid: number;

@@ -1,0 +1,30 @@
+/** The make command line and environment every step of a kernel build shares (config, build, modules). */
+import { availableParallelism } from "node:os";
+import { ARCH } from "./cache-key.ts";
+import { ccacheDir } from "./layout.ts";
+
+/** Environment: ccache in the cache, paths below the build's own tree hashed relative to its O= dir. */
+export function buildEnv(src: string): Record<string, string> {
+  return {
+    CCACHE_DIR: ccacheDir(),
+    CCACHE_BASEDIR: src,
+    CCACHE_NOHASHDIR: "1",
+    CCACHE_MAXSIZE: "5G",
+    KBUILD_BUILD_USER: "hangar",
+    KBUILD_BUILD_HOST: "hangar",
+  };
+}
+
+/** `make -C <src> O=<obj> ARCH=… CC="ccache gcc" HOSTCC="ccache gcc" <targets>`. */
+export function makeArgs(src: string, obj: string, targets: readonly string[], extra: readonly string[] = []): string[] {
+  return ["-C", src, `O=${obj}`, ...toolchainArgs(), ...extra, ...targets];
+}
+
+/** ARCH and the compilers, for every make of a build (a different CC would change the config). */
+export function toolchainArgs(): string[] {
+  return [`ARCH=${ARCH}`, "CC=ccache gcc", "HOSTCC=ccache gcc"];
+}
+
+export function jobs(): number {
+  return Math.max(1, availableParallelism());
+}
