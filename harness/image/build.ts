@@ -3,14 +3,14 @@
  * key, extract kernel/initrd/config for direct boot, mkfs.ext4 -d into a raw image. All
  * of it in a temp folder of the cache that is renamed into place when complete.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, stat, truncate, writeFile, open } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { execa, ExecaError } from "execa";
 import { errorMessage, formatMs, timedStep, type EventSink } from "../common/index.ts";
-import { imageId, mmdebstrapArgs, tailLines, type Recipe } from "./recipe.ts";
+import { imageId, mmdebstrapArgs, type Recipe } from "./recipe.ts";
+import { BuildLog } from "../common/build-log.ts";
 import { pidAlive } from "../common/lock.ts";
 
 /** Child process deadlines. */
@@ -48,25 +48,6 @@ export class ImageBuildError extends Error {
 export interface BuiltImage {
   kernelVersion: string;
   sizeBytes: number;
-}
-
-class BuildLog {
-  private readonly stream: WriteStream;
-  private readonly recent: string[] = [];
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: "w" });
-  }
-  line(s: string): void {
-    this.stream.write(s + "\n");
-    this.recent.push(s);
-    if (this.recent.length > 200) this.recent.splice(0, this.recent.length - 200);
-  }
-  tail(n: number): string {
-    return tailLines(this.recent.join("\n"), n);
-  }
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
-  }
 }
 
 interface ToolOpts {

@@ -200,9 +200,3 @@ export function mmdebstrapArgs(recipe: Recipe, target: string): string[] {
   args.push(recipe.suite, target, ...recipe.mirrors);
   return args;
 }
-
-/** The last `n` lines of a text, for error messages. */
-export function tailLines(text: string, n: number): string {
-  const lines = text.replace(/\s+$/, "").split(/\r?\n/);
-  return lines.slice(-n).join("\n");
-}

@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage, formatMs, timedStep, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import { withLock } from "../common/lock.ts";
-import { BuildLog } from "./build-log.ts";
+import { BuildLog } from "../common/build-log.ts";
 import { buildEnv, jobs, makeArgs } from "./build-env.ts";
 import { kernelId, sha256 } from "./cache-key.ts";
 import { DEFAULT_FRAGMENTS, applyOptions, loadFragments, mergeFragments, renderOptions } from "./fragments.ts";
@@ -83,7 +83,7 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
     await mkdir(art, { recursive: true });
     await mkdir(b.src, { recursive: true });
     await mkdir(b.obj, { recursive: true });
-    const log = new BuildLog(join(art, ARTIFACT_FILES.log));
+    const log = new BuildLog(join(art, ARTIFACT_FILES.log), { append: true });
     const env = buildEnv(b.src);
     const make = (targets: string[], timeoutMs: number, extra: string[] = [], onLine?: (l: string) => void) =>
       runTool("make", makeArgs(b.src, b.obj, targets, extra), { timeoutMs, log, env, ...sig, ...(onLine ? { onLine } : {}) });

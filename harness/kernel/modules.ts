@@ -8,7 +8,7 @@ import { copyFile, cp, mkdir, readFile, readdir, rm, stat } from "node:fs/promis
 import { join, relative } from "node:path";
 import { errorMessage, repoRoot, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import { withLock } from "../common/lock.ts";
-import { BuildLog } from "./build-log.ts";
+import { BuildLog } from "../common/build-log.ts";
 import { buildEnv, jobs, toolchainArgs } from "./build-env.ts";
 import { sha256 } from "./cache-key.ts";
 import { ARTIFACT_FILES, artifactDir, buildRoot, lockPath } from "./layout.ts";
@@ -124,7 +124,7 @@ export async function ensureModules(meta: KernelMeta, o: { sink: EventSink; sign
   }
   return withLock(lockPath(meta.id), { deadlineMs: 30 * 60_000, sink: o.sink, step: "kernel.modules", what: "modules", ...(o.signal ? { signal: o.signal } : {}) }, async () => {
     idx = await readModulesIndex(meta.id);
-    const log = new BuildLog(join(artifactDir(meta.id), ARTIFACT_FILES.log));
+    const log = new BuildLog(join(artifactDir(meta.id), ARTIFACT_FILES.log), { append: true });
     const failures: string[] = [];
     try {
       for (const n of gone) delete idx.folders[n];

@@ -6,7 +6,7 @@
  */
 import { copyFile, readFile, rename, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { BuildLog } from "./build-log.ts";
+import type { BuildLog } from "../common/build-log.ts";
 import { sha256 } from "./cache-key.ts";
 import { KERNEL_TIMEOUTS, KernelBuildError, runTool } from "./run-tool.ts";
 

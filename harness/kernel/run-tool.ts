@@ -6,7 +6,7 @@
 import { createInterface } from "node:readline";
 import { execa, ExecaError } from "execa";
 import { errorMessage, formatMs, onShutdownKill } from "../common/index.ts";
-import type { BuildLog } from "./build-log.ts";
+import type { BuildLog } from "../common/build-log.ts";
 
 export class KernelBuildError extends Error {
   override name = "KernelBuildError";

@@ -16,7 +16,7 @@ import { join, relative, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pidAlive, withLock } from "../common/lock.ts";
 import type { EventSink } from "../common/index.ts";
-import type { BuildLog } from "./build-log.ts";
+import type { BuildLog } from "../common/build-log.ts";
 import { sha256 } from "./cache-key.ts";
 import { sourcesDir } from "./layout.ts";
 import { KERNEL_TIMEOUTS, KernelBuildError, query, runTool } from "./run-tool.ts";

@@ -12,7 +12,6 @@ import {
   mmdebstrapArgs,
   parsePackageList,
   recipesRoot,
-  tailLines,
   validateRecipeName,
 } from "../../../harness/image/recipe.ts";
 
@@ -168,11 +167,5 @@ describe("the shipped recipe", () => {
     const r = await loadRecipe(DEFAULT_RECIPE, recipesRoot());
     await cp(r.dir, join(root, DEFAULT_RECIPE), { recursive: true });
     expect((await loadRecipe(DEFAULT_RECIPE, root)).hash).toBe(r.hash);
-  });
-});
-
-describe("tailLines", () => {
-  it("keeps the last lines", () => {
-    expect(tailLines("a\nb\nc\n\n", 2)).toBe("b\nc");
   });
 });

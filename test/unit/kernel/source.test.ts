@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nullSink } from "../../../harness/common/index.ts";
-import { BuildLog } from "../../../harness/kernel/build-log.ts";
+import { BuildLog } from "../../../harness/common/build-log.ts";
 import { resolveSource } from "../../../harness/kernel/source.ts";
 
 // A tiny git "kernel tree": --git exports a revision, --source of the same clean tree has the same identity.

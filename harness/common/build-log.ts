@@ -1,11 +1,12 @@
-/** The build log of a kernel build: every tool's command line and output, plus a tail for errors. */
+/** A build's log file (every tool's command line and output), with the recent lines kept for error messages. */
 import { createWriteStream, type WriteStream } from "node:fs";
 
 export class BuildLog {
   private readonly stream: WriteStream;
   private readonly recent: string[] = [];
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: "a" });
+  /** @param append keep what the file already holds (a kernel's modules log after its build log) */
+  constructor(readonly path: string, o: { append?: boolean } = {}) {
+    this.stream = createWriteStream(path, { flags: o.append ? "a" : "w" });
   }
   line(s: string): void {
     this.stream.write(s + "\n");
