@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { formatMs, guarded, type EventSink } from "../common/index.ts";
-import { FragmentError, KernelBuildError, PatchFileError, SourceError, buildKernel, listKernels, parseFragmentList, type CachedKernel } from "../kernel/index.ts";
+import { DEFAULT_FRAGMENTS, FragmentError, KernelBuildError, PatchFileError, SourceError, buildKernel, listKernels, parseFragmentList, type CachedKernel } from "../kernel/index.ts";
 import { ensureKernelBuildHost } from "./host-requirements.ts";
 import { UsageError } from "./args.ts";
+import { loadTargets } from "./load-targets.ts";
 
 function fragmentsOption(v: string): string[] {
   try {
@@ -11,6 +12,15 @@ function fragmentsOption(v: string): string[] {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** The union of the fragments scenarios name, in the default order, then any others in the order met. */
+export async function fragmentsFor(files: string[]): Promise<string[]> {
+  const { scenarios } = await loadTargets(files);
+  const named = new Set(scenarios.flatMap((s) => s.kernel.fragments));
+  if (!named.size) throw new UsageError(`${files.join(", ")}: no scenario names kernel.fragments`);
+  const ordered = (DEFAULT_FRAGMENTS as readonly string[]).filter((f) => named.has(f));
+  return [...ordered, ...[...named].filter((f) => !ordered.includes(f))];
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -44,10 +54,13 @@ export function registerKernel(program: Command, ctx: { sink: EventSink }): void
     .option("--rev <rev>", "the commit, tag or branch of --git to build")
     .option("--patch <file>", "apply this patch (-p1) to a copy of the tree; repeatable, applied in order", collect, [] as string[])
     .option("--fragment <a,b,...>", "config fragments from vm-images/kconfig/, merged in order (default base,hung,lockdep,xfs,btrfs,nfs)", fragmentsOption)
+    .option("--for <files...>", "the fragments the given scenarios or suites name (kernel.fragments), merged in the default order")
     .option("--rebuild", "build again even when the cache has this kernel (fresh O= directory; ccache stays warm)")
     .option("--json", "print the built kernel as JSON")
-    .action(async (opts: { source?: string; git?: string; rev?: string; patch: string[]; fragment?: string[]; rebuild?: boolean; json?: boolean }) => {
+    .action(async (opts: { source?: string; git?: string; rev?: string; patch: string[]; fragment?: string[]; for?: string[]; rebuild?: boolean; json?: boolean }) => {
       if (opts.source && opts.git) throw new UsageError("give either --source DIR or --git DIR --rev REV, not both");
+      if (opts.fragment && opts.for) throw new UsageError("give either --fragment or --for, not both");
+      if (opts.for) opts.fragment = await fragmentsFor(opts.for);
       if (!!opts.git !== !!opts.rev) throw new UsageError("--git DIR and --rev REV go together");
       const missing = await ensureKernelBuildHost({ debianSource: !opts.source && !opts.git, git: !!opts.git }, (l) =>
         ctx.sink.emit({ type: "progress", step: "host.install", message: l }),
