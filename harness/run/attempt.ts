@@ -178,7 +178,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           await pressure.start();
           await runPhase("workload", env, mounts);
         } finally {
-          result.pressure = await pressure.stop().catch((err) => {
+          // An unresponsive guest (watchdog tripped) has no evidence to give.
+          result.pressure = watchdog.reason ? undefined : await pressure.stop().catch((err) => {
             sink.emit({ type: "log", level: "warn", message: `${name}: pressure evidence not collected: ${errorMessage(err)}` });
             return undefined;
           });

@@ -102,7 +102,11 @@ export class Watchdog {
 
 /** Await `p`, but give up as soon as `signal` aborts (the awaited work is abandoned, not awaited). */
 export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error("aborted by watchdog"));
+  if (signal.aborted) {
+    // The abandoned work may still fail: that is not an unhandled rejection.
+    p.catch(() => {});
+    return Promise.reject(new Error("aborted by watchdog"));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new Error("aborted by watchdog"));
     signal.addEventListener("abort", onAbort, { once: true });
