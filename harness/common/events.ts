@@ -63,6 +63,11 @@ export async function timedStep<T>(sink: EventSink, step: string, fn: () => Prom
   }
 }
 
+/** The last `n` lines of a command's output on one line, for error messages. */
+export function lastLines(text: string, n = 3): string {
+  return text.trim().split("\n").slice(-n).join(" | ");
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

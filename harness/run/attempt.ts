@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, stat, open } from "node:fs/promises";
 import { join } from "node:path";
-import { errorMessage, sleep, writeJsonAtomic, type EventSink } from "../common/index.ts";
+import { errorMessage, lastLines, sleep, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import { stepTimeoutMs, type Scenario, type Step } from "../config/index.ts";
 import { createReportStream, mergeReports, parseReports, type Report } from "../detect/index.ts";
 import {
@@ -27,7 +27,7 @@ import {
 import { matchReports, type MatchResult } from "../match/index.ts";
 import type { AttemptVerdict } from "../results/index.ts";
 import { Guest, type TeardownReport } from "../vm/index.ts";
-import { guestSpecFor, stepEnvironment, type BootPlan } from "./boot-plan.ts";
+import { envName, guestSpecFor, stepEnvironment, type BootPlan } from "./boot-plan.ts";
 import { PressureStage } from "./pressure-stage.ts";
 import { buildStorage, mountPoints, storageEnvironment, teardownStorage, type LayerRecord } from "./storage-stage.ts";
 import { DEFAULT_WATCHDOG, unlessAborted, Watchdog, type WatchdogOptions } from "./watchdog.ts";
@@ -214,7 +214,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
       const remote = `${GUEST_MODULE_DIR}/${m}.ko`;
       const r = await unlessAborted(guest.exec(writeFileCommand(remote), { timeoutMs: 60_000, input: await readFile(ko) }), watchdog.signal);
       if (r.code !== 0) throw new Error(`copying module ${m} into the guest failed: ${r.timedOut ? "timed out" : r.stderr.trim() || `exit ${r.code}`}`);
-      env[`HANGAR_MODULE_${m.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = remote;
+      env[envName("MODULE", m)] = remote;
     }
     return env;
   }
@@ -233,7 +233,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         sink.emit({ type: "log", level: "warn", message: `${name}: ${stepTimeout}; dumping blocked tasks` });
         await exec(sysrqTriggerCommand("w"), 15_000).catch(() => guest.sysrq("w").catch(() => {}));
       } else if (rec.exitCode !== 0 && !step.mayFail) {
-        throw new Error(`step "${step.name}" exited ${rec.exitCode}: ${rec.stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
+        throw new Error(`step "${step.name}" exited ${rec.exitCode}: ${lastLines(rec.stderrTail)}`);
       }
     };
     const steps = sc.steps.filter((s) => s.phase === phase);

@@ -41,9 +41,14 @@ export function guestSpecFor(
   };
 }
 
+/** A step environment variable for a named thing: HANGAR_<KIND>_<NAME>, the name upper-cased with other characters as `_`. */
+export function envName(kind: string, name: string): string {
+  return `HANGAR_${kind}_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
 /** Environment every step sees: scenario, attempt, and HANGAR_DISK_<NAME>=/dev/vdX per scratch disk. */
 export function stepEnvironment(sc: Pick<Scenario, "name">, attempt: number, devices: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { HANGAR_SCENARIO: sc.name, HANGAR_ATTEMPT: String(attempt) };
-  for (const [disk, dev] of Object.entries(devices)) env[`HANGAR_DISK_${disk.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = dev;
+  for (const [disk, dev] of Object.entries(devices)) env[envName("DISK", disk)] = dev;
   return env;
 }

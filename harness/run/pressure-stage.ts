@@ -13,6 +13,7 @@ import {
   type PressureEvidence,
   type Snapshot,
 } from "../guest/index.ts";
+import { lastLines } from "../common/index.ts";
 import type { GuestExec } from "./storage-stage.ts";
 
 /**
@@ -54,7 +55,7 @@ export class PressureStage {
 
   private async must(cmd: string, what: string) {
     const r = await this.exec(cmd, 60_000);
-    if (r.code !== 0) throw new Error(`${what} failed: ${r.timedOut ? "timed out" : (r.stderr.trim() || `exit ${r.code}`).split("\n").slice(-2).join(" | ")}`);
+    if (r.code !== 0) throw new Error(`${what} failed: ${r.timedOut ? "timed out" : lastLines(r.stderr || `exit ${r.code}`, 2)}`);
     return r;
   }
 }

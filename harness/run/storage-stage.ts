@@ -1,6 +1,8 @@
 import type { Layer } from "../config/index.ts";
 import { layerBuildScript, layerInspectCommand, layerTeardownScript, parseLayerOutput, stepCommand, type LayerOutput } from "../guest/index.ts";
+import { lastLines } from "../common/index.ts";
 import type { ExecResult } from "../vm/index.ts";
+import { envName } from "./boot-plan.ts";
 
 /** How a stage runs a guest command: with a deadline, aborted with the attempt. */
 export type GuestExec = (cmd: string, timeoutMs: number) => Promise<ExecResult>;
@@ -21,7 +23,6 @@ export interface LayerRecord {
 
 const BUILD_TIMEOUT_MS = 180_000;
 const TEARDOWN_TIMEOUT_MS = 60_000;
-const lastLines = (s: string, n = 3) => s.trim().split("\n").slice(-n).join(" | ");
 
 /**
  * Build the layers in order, each on a scratch disk (`disks`: name → /dev/vdX) or an earlier
@@ -73,13 +74,12 @@ export async function teardownStorage(layers: readonly Layer[], records: LayerRe
 /** Environment for steps: HANGAR_MNT_<NAME>, HANGAR_DEV_<NAME>, HANGAR_FILE_<NAME> per built layer. */
 export function storageEnvironment(outputs: Map<string, LayerOutput>, layers: readonly Layer[]): Record<string, string> {
   const env: Record<string, string> = {};
-  const key = (n: string) => n.toUpperCase().replace(/[^A-Z0-9]/g, "_");
   for (const layer of layers) {
     const out = outputs.get(layer.name);
     if (!out) continue;
-    if (out.mnt) env[`HANGAR_MNT_${key(layer.name)}`] = out.mnt;
-    if (out.dev) env[`HANGAR_DEV_${key(layer.name)}`] = out.dev;
-    if (out.path) env[`HANGAR_FILE_${key(layer.name)}`] = out.path;
+    if (out.mnt) env[envName("MNT", layer.name)] = out.mnt;
+    if (out.dev) env[envName("DEV", layer.name)] = out.dev;
+    if (out.path) env[envName("FILE", layer.name)] = out.path;
   }
   return env;
 }
