@@ -86,12 +86,14 @@ function headerColon(t: string, c: number): boolean {
 
 /**
  * One regex for the substrings the collector looks for on every line besides the ':'-headers: the
- * headers without a ':' (NO_COLON_RE), end markers (`---[ end`), `Sending NMI from CPU`, `Call `
- * (stack starts) and '\r' (see parseLineLazy). A line it does not match contains none of them, which
- * saves a search per probe. It may match more lines than needed (`memory` stands for ` memory`, which
- * irregexp scans faster): every test it guards is exact.
+ * headers without a ':' (NO_COLON_RE: `Out of memory and…`, `System is deadlocked on memory`,
+ * `general protection fault`, …), end markers (`---[ end`), `Sending NMI from CPU`, `Call ` (stack
+ * starts) and '\r' (see parseLineLazy). A line it does not match contains none of them, which saves a
+ * search per probe. It may match more lines than needed: every test it guards is exact. Alternatives
+ * that start with an upper-case letter are the fastest for irregexp to scan a line for.
  */
-export const PROBE_RE = /BUG at|protection fault|memory|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r/;
+export const PROBE_RE =
+  /BUG at|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r|Out of memory|System is deadlocked|general protection/;
 
 /**
  * Cheap necessary condition for findHeader: the line may contain one of the OOPS_HEADERS.

@@ -180,6 +180,23 @@ describe("line probe (PROBE_RE)", () => {
     }
     expect(probed).toBeGreaterThan(0);
   });
+
+  it("lets every header without a ':' through", () => {
+    const lines = [
+      "Unable to handle kernel paging request at virtual address dead000000000108",
+      "general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN",
+      "general protection fault: 0000 [#1] SMP",
+      "Kernel panic - not syncing: hung_task: blocked tasks",
+      "kernel BUG at mm/filemap.c:1530!",
+      "Kernel BUG at fs/xfs/xfs_message.c:102",
+      "Out of memory and no killable processes...",
+      "System is deadlocked on memory",
+    ];
+    for (const t of lines) {
+      expect(PROBE_RE.test(t), t).toBe(true);
+      expect(findHeader(t, PROBE_RE.test(t)), t).toBeDefined();
+    }
+  });
 });
 
 describe("title regex prefilter", () => {
