@@ -3,7 +3,7 @@
  * belong to a finished stack (irq stamps, lock lists, panic footer) and preamble lines printed before
  * a header (`cut here`, the check_flush_dependency message).
  */
-import { frameOf, isQuestionableFrame, isStackStart, STACK_START_RE } from "./frames.ts";
+import { frameOf, isFrame, isQuestionableFrame, isStackStart, STACK_START_RE } from "./frames.ts";
 
 export { STACK_START_RE, isStackStart };
 
@@ -12,7 +12,7 @@ const REGS_RE = /^\s*(?:R[A-Z0-9]{1,3}|E[A-Z]{2}|[CDEFGS]S|CR[0-9]|DR[0-9]|EFLAG
 
 export function isStackish(text: string): boolean {
   if (text.length === 0) return false;
-  if (frameOf(text) !== undefined) return true;
+  if (isFrame(text)) return true;
   if (isQuestionableFrame(text)) return true;
   let k = 0;
   while (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9) k++;

@@ -45,6 +45,20 @@ function allDigits(s: string): boolean {
 let lastText = "";
 let lastFrame: string | undefined;
 
+/** FRAME_RE as a yes/no test, without a match array: the name must not be all digits. */
+const FRAME_TEST_RE = new RegExp(String.raw`^ *(?:${PC} ){0,2}(?=[0-9]*[a-zA-Z_])[a-zA-Z0-9_]+[.+]`);
+let lastTestText = "";
+let lastTest = false;
+
+/** frameOf(text) !== undefined, cheaper (the collector asks it of most lines of a report). */
+export function isFrame(text: string): boolean {
+  if (text === lastTestText) return lastTest;
+  if (text === lastText) return lastFrame !== undefined;
+  lastTestText = text;
+  lastTest = FRAME_TEST_RE.test(text) || ARM_FRAME_RE.test(text);
+  return lastTest;
+}
+
 /** The function named by a frame line, or undefined. */
 export function frameOf(text: string): string | undefined {
   // the collector asks several times about the line it is looking at

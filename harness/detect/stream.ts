@@ -8,9 +8,10 @@
 import { PROBE_RE, findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
 import { CONTINUATION_CTX, parseLineLazy, type Line } from "./prefix.ts";
 import {
-  FAMILY_TAIL, LOCKDEP_HEADER_RE, PREAMBLE_RE, isStackStart, familyOf, frameOf, isReportLike, isStackish,
+  FAMILY_TAIL, LOCKDEP_HEADER_RE, PREAMBLE_RE, isStackStart, familyOf, isReportLike, isStackish,
   isTailLine, type ReportFamily,
 } from "./boundaries.ts";
+import { isFrame } from "./frames.ts";
 import { createReportBuilder } from "./report.ts";
 import { dedupKey } from "./merge.ts";
 import type { Report } from "./types.ts";
@@ -256,7 +257,7 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     } else if (isStackStart(t, probe)) {
       if (r.state !== "tail") r.state = "stack";
       r.framesInStack = 0;
-    } else if (r.state === "stack" && !r.sawTaskMarker && frameOf(t) !== undefined) {
+    } else if (r.state === "stack" && !r.sawTaskMarker && isFrame(t)) {
       // framesInStack only matters for stacks without <TASK> markers (see feed)
       r.framesInStack++;
     }

@@ -17,7 +17,7 @@ import { WARNING_FORMATS } from "../../../harness/detect/titles/warning.ts";
 import * as OTHER from "../../../harness/detect/titles/other.ts";
 import type { TitleFormat } from "../../../harness/detect/titles/format.ts";
 import { PROBE_RE, findHeader, isEndMarker } from "../../../harness/detect/headers.ts";
-import { isStackStart } from "../../../harness/detect/frames.ts";
+import { frameOf, isFrame, isStackStart } from "../../../harness/detect/frames.ts";
 
 const FIX = join(import.meta.dirname, "../../fixtures");
 const SYZ = join(FIX, "syzkaller-reports");
@@ -196,6 +196,23 @@ describe("line probe (PROBE_RE)", () => {
       expect(PROBE_RE.test(t), t).toBe(true);
       expect(findHeader(t, PROBE_RE.test(t)), t).toBeDefined();
     }
+  });
+});
+
+describe("frame test (isFrame)", () => {
+  it("answers frameOf(line) !== undefined on every fixture line and on edge cases", () => {
+    let frames = 0;
+    const edge = [
+      "  12.345", " [<ffffffff81000000>] 123+0x1/0x2", " [<c0101234>] (unwind_backtrace) from [<c0105678>] (show_stack+0x10/0x14)",
+      " ? foo+0x1/0x2", "_foo.cold+0x1/0x2", "  Hardware name: x", "", " [<ffffffff81000000>] [<ffffffff81000001>] f.isra.0+0x1",
+    ];
+    for (const t of [...files.flatMap((f) => f.split("\n").map((raw) => parseLine(raw, 1).text)), ...edge]) {
+      const got = isFrame(t); // first: frameOf would leave its answer in the cache isFrame reads
+      const want = frameOf(t) !== undefined;
+      if (want) frames++;
+      expect(got, t).toBe(want);
+    }
+    expect(frames).toBeGreaterThan(1000);
   });
 });
 
