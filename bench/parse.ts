@@ -7,10 +7,10 @@
  *   npx tsx bench/parse.ts [sizeMB]
  *
  * Each throughput is the median of five passes (the machine may be busy booting guests), after one
- * untimed warm-up pass, over the log built beforehand, so that only parsing is timed (and no garbage of building the log is collected
- * inside the timed loop). Memory while streaming is measured first, on a fresh heap, with the log
- * generated one copy of the fixtures at a time, so that its figures are the parser's own and not the
- * log's.
+ * untimed warm-up pass, over the log built beforehand: only parsing is timed, and no garbage of
+ * building the log is collected inside the timed loop. Memory while streaming is measured first, on a
+ * fresh heap, with the log generated one copy of the fixtures at a time, so that its figures are the
+ * parser's own and not the log's.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
