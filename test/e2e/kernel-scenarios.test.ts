@@ -1,12 +1,10 @@
 import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EventBus } from "../../harness/common/index.ts";
-import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
 import { parseReports } from "../../harness/detect/index.ts";
 import { listKernels, type CachedKernel } from "../../harness/kernel/index.ts";
-import { prepareBoot, runAttempt, type AttemptResult } from "../../harness/run/index.ts";
-import { tempStore, workload } from "./setup.ts";
+import type { AttemptResult } from "../../harness/run/index.ts";
+import { realBootPlan, scenarioAttempt } from "./setup.ts";
 
 // Scenarios that need a kernel from `hangar kernel build` (lockdep, NFS localio, online
 // scrub). Building one takes tens of minutes on 2 cores, so these run when the cache already
@@ -20,14 +18,8 @@ const patched = kernels.find((k) => has(k, "nfs") && k.meta.patches.some((p) => 
 const PER_SCENARIO_MS = 12 * 60_000;
 
 async function attemptOn(kernel: CachedKernel, name: string, timeFactor = 1): Promise<AttemptResult> {
-  const bus = new EventBus();
-  bus.on((e) => {
-    if (e.type === "step" || e.type === "verdict") process.stderr.write(`[e2e] ${JSON.stringify(e)}\n`);
-  });
-  const plan = await prepareBoot({ sink: bus, kernelPath: kernel.meta.id });
-  const sc = scaleDurations(await loadScenario(workload(`${name}.yaml`)), timeFactor);
-  const store = await tempStore();
-  return runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
+  const { plan, bus } = await realBootPlan(kernel.meta.id);
+  return scenarioAttempt(plan, bus, name, timeFactor);
 }
 
 describe.skipIf(!plain)(`scenarios on a built lockdep kernel (${plain?.meta.id ?? "none cached"})`, () => {

@@ -11,27 +11,17 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventBus, repoRoot, type TimedEvent } from "../../harness/common/index.ts";
-import { ensureHost, ensureKernelBuildHost } from "../../harness/cli/host-requirements.ts";
+import { repoRoot, type EventBus } from "../../harness/common/index.ts";
+import { ensureKernelBuildHost } from "../../harness/cli/host-requirements.ts";
 import { loadScenario, scenarioSchema } from "../../harness/config/index.ts";
 import { DEFAULT_FRAGMENTS, buildKernel, listKernels } from "../../harness/kernel/index.ts";
-import { guestSpecFor, prepareBoot, runSuite, type BootPlan } from "../../harness/run/index.ts";
+import { guestSpecFor, runSuite, type BootPlan } from "../../harness/run/index.ts";
 import { Guest, liveChildren } from "../../harness/vm/index.ts";
-import { tempStore, workload } from "./setup.ts";
-
-function eventBus(): { bus: EventBus; events: TimedEvent[] } {
-  const bus = new EventBus();
-  const events: TimedEvent[] = [];
-  bus.on((e) => {
-    events.push(e);
-    if (process.env.HANGAR_TEST_VERBOSE || e.type === "step" || e.type === "verdict") process.stderr.write(`[e2e kernel] ${JSON.stringify(e)}\n`);
-  });
-  return { bus, events };
-}
+import { realBootPlan, tempStore, testBus, workload } from "./setup.ts";
 
 describe.skipIf(!process.env.HANGAR_E2E_KERNEL)("hangar kernel build (HANGAR_E2E_KERNEL=1)", () => {
   it("builds the default fragments, then a second build is a cache hit", async () => {
-    const { bus } = eventBus();
+    const { bus } = testBus("e2e kernel");
     const missing = await ensureKernelBuildHost({ debianSource: true, git: false }, (l) => process.stderr.write(`[e2e kernel] install: ${l}\n`));
     expect(missing).toEqual([]);
     const first = await buildKernel({ sink: bus });
@@ -68,10 +58,7 @@ describe.skipIf(!built)(`a built kernel boots the default image (${built?.meta.i
   let plan: BootPlan;
   let bus: EventBus;
   beforeAll(async () => {
-    ({ bus } = eventBus());
-    const missing = await ensureHost(true, (l) => process.stderr.write(`[e2e kernel] install: ${l}\n`));
-    if (missing.length) throw new Error(`host requirements missing: ${missing.map((m) => m.pkg).join(", ")}`);
-    plan = await prepareBoot({ sink: bus, kernelPath: built!.meta.id });
+    ({ plan, bus } = await realBootPlan(built!.meta.id, "e2e kernel"));
   }, 30 * 60_000);
   afterAll(() => {
     expect(liveChildren()).toEqual([]);

@@ -2,9 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EventBus } from "../../harness/common/index.ts";
-import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
-import { runAttempt, type AttemptResult, type BootPlan } from "../../harness/run/index.ts";
-import { realBootPlan, tempStore, workload } from "./setup.ts";
+import type { AttemptResult, BootPlan } from "../../harness/run/index.ts";
+import { realBootPlan, scenarioAttempt } from "./setup.ts";
 
 // The five report scenarios, each in a real guest at a tenth of its workload duration: the
 // stack is built layer by layer (and checked), pressure is applied and measured, and the
@@ -15,11 +14,7 @@ beforeAll(async () => {
   ({ plan, bus } = await realBootPlan());
 }, 40 * 60_000);
 
-async function attempt(name: string): Promise<AttemptResult> {
-  const sc = scaleDurations(await loadScenario(workload(`${name}.yaml`)), 0.1);
-  const store = await tempStore();
-  return runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
-}
+const attempt = (name: string): Promise<AttemptResult> => scenarioAttempt(plan, bus, name, 0.1);
 
 /** Every layer was built, inspected and taken down again; returns layer name → inspect output. */
 function checkStack(r: AttemptResult, expected: string[]): Record<string, string> {

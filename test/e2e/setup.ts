@@ -5,22 +5,39 @@ import { join } from "node:path";
 import { EventBus, repoRoot, type TimedEvent } from "../../harness/common/index.ts";
 import { ensureHost } from "../../harness/cli/host-requirements.ts";
 import { ResultStore } from "../../harness/results/index.ts";
-import { prepareBoot, type BootPlan } from "../../harness/run/index.ts";
+import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
+import { prepareBoot, runAttempt, type AttemptResult, type BootPlan } from "../../harness/run/index.ts";
 
-/** Real-guest tests share one boot plan: the default image (built on first use) and the probed accelerator. */
-export async function realBootPlan(): Promise<{ plan: BootPlan; bus: EventBus; events: TimedEvent[] }> {
+/** An event bus for a real-guest test: every event kept, steps and verdicts printed as `[tag] {...}`. */
+export function testBus(tag = "e2e"): { bus: EventBus; events: TimedEvent[] } {
   const bus = new EventBus();
   const events: TimedEvent[] = [];
   bus.on((e) => {
     events.push(e);
     if (process.env.HANGAR_TEST_VERBOSE || e.type === "step" || e.type === "verdict") {
-      process.stderr.write(`[e2e] ${JSON.stringify(e)}\n`);
+      process.stderr.write(`[${tag}] ${JSON.stringify(e)}\n`);
     }
   });
-  const missing = await ensureHost(true, (l) => process.stderr.write(`[e2e] install: ${l}\n`));
+  return { bus, events };
+}
+
+/**
+ * Real-guest tests share one boot plan: the default image (built on first use), the probed
+ * accelerator and Debian's kernel, or `kernelPath` (a kernel from `hangar kernel build`).
+ */
+export async function realBootPlan(kernelPath?: string, tag = "e2e"): Promise<{ plan: BootPlan; bus: EventBus; events: TimedEvent[] }> {
+  const { bus, events } = testBus(tag);
+  const missing = await ensureHost(true, (l) => process.stderr.write(`[${tag}] install: ${l}\n`));
   if (missing.length) throw new Error(`host requirements missing: ${missing.map((m) => m.pkg).join(", ")}`);
-  const plan = await prepareBoot({ sink: bus });
+  const plan = await prepareBoot({ sink: bus, ...(kernelPath ? { kernelPath } : {}) });
   return { plan, bus, events };
+}
+
+/** One attempt of a shipped scenario (workloads/NAME.yaml), its durations scaled by `timeFactor`. */
+export async function scenarioAttempt(plan: BootPlan, bus: EventBus, name: string, timeFactor = 1): Promise<AttemptResult> {
+  const sc = scaleDurations(await loadScenario(workload(`${name}.yaml`)), timeFactor);
+  const store = await tempStore();
+  return runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
 }
 
 export async function tempStore(): Promise<ResultStore> {
