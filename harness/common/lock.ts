@@ -1,20 +1,23 @@
 /**
- * A lock file so that two builds of the same image (two `hangar run`s, or a run and an
- * `hangar image build`) do not collide: the second waits, with a deadline, then finds the
- * image built. A lock whose holder process is gone is taken over.
+ * A lock so that two builds of the same thing (two `hangar run`s, or a run and a `hangar image
+ * build`) do not collide: the second waits, with a deadline, then finds it built.
+ *
+ * On `proper-lockfile`: the lock is a directory made with mkdir (atomic, and it has no contents
+ * that a full disk could leave half-written), its mtime refreshed while held; a lock not
+ * refreshed for STALE_MS (its holder died, or the machine was reset) is taken over. Who holds
+ * it is written beside it (`<lock>.holder`, best effort) for the waiting message.
  */
-import { open, readFile, rename, unlink, link } from "node:fs/promises";
+import { lstat, readFile, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
-import { DeadlineError, sleep } from "./deadline.ts";
-import type { EventSink } from "./events.ts";
+import lockfile from "proper-lockfile";
+import { formatMs, sleep } from "./deadline.ts";
+import { EXIT, HangarError } from "./errors.ts";
+import { errorMessage, type EventSink } from "./events.ts";
 
-export interface LockHolder {
-  pid: number;
-  host: string;
-  startedAt: string;
-  what?: string;
-}
+/** A lock not refreshed for this long is stale. */
+export const STALE_MS = 60_000;
+/** How often a held lock's mtime is refreshed. */
+const UPDATE_MS = 10_000;
 
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */
@@ -25,6 +28,15 @@ export interface LockOptions {
   step?: string;
   what?: string;
   signal?: AbortSignal;
+  /** Override STALE_MS (tests). At least 2 s (proper-lockfile's minimum). */
+  staleMs?: number;
+}
+
+/** Waiting for a lock failed (deadline, cancelled, or the lock cannot be made): exit 3, naming the lock. */
+export class LockError extends HangarError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.infra, options);
+  }
 }
 
 /** Does a process with this pid exist (on this host)? */
@@ -37,80 +49,72 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Is the lock described by `text` held by a process that no longer exists (on this host)? */
-export function isStale(text: string, host = hostname(), alive: (pid: number) => boolean = pidAlive): boolean {
-  let holder: Partial<LockHolder>;
+/**
+ * A lock path left as a plain file by hangar before proper-lockfile: removed when it is older
+ * than `staleMs` and its holder (JSON {pid, host}) is not a live process of this host. An empty
+ * or half-written one (a full disk) names no holder, so it goes once it is old enough.
+ */
+async function removeOldFileLock(path: string, staleMs: number): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isFile() || Date.now() - st.mtimeMs <= staleMs) return;
+  let holder: { pid?: unknown; host?: unknown } = {};
   try {
-    holder = JSON.parse(text) as Partial<LockHolder>;
+    holder = JSON.parse(await readFile(path, "utf8")) as typeof holder;
   } catch {
-    return false; // being written right now, or foreign: let the age check decide
+    /* empty or half-written */
   }
-  if (typeof holder.pid !== "number" || holder.host !== host) return false;
-  return !alive(holder.pid);
-}
-
-async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
-  try {
-    const fh = await open(path, "wx", 0o644);
-    try {
-      await fh.writeFile(JSON.stringify(holder) + "\n");
-    } finally {
-      await fh.close();
-    }
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
-  }
-}
-
-/** Move a stale lock away, unless it changed under us (then put the new one back). */
-async function breakStale(path: string, seen: string): Promise<void> {
-  const aside = `${path}.stale-${process.pid}-${randomBytes(3).toString("hex")}`;
-  try {
-    await rename(path, aside);
-  } catch {
-    return; // someone else broke it first
-  }
-  const now = await readFile(aside, "utf8").catch(() => "");
-  if (now !== seen) await link(aside, path).catch(() => undefined); // a fresh lock: restore it
-  await unlink(aside).catch(() => undefined);
+  if (typeof holder.pid === "number" && holder.host === hostname() && pidAlive(holder.pid)) return;
+  await unlink(path).catch(() => undefined);
 }
 
 export async function withLock<T>(path: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
-  const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(opts.what ? { what: opts.what } : {}) };
+  const staleMs = Math.max(2000, opts.staleMs ?? STALE_MS);
   const end = Date.now() + opts.deadlineMs;
+  const holderFile = `${path}.holder`;
   let told = false;
+  let compromised: Error | undefined;
+  let release: (() => Promise<void>) | undefined;
   for (;;) {
-    if (opts.signal?.aborted) throw new Error(`waiting for lock ${path}: aborted`);
-    if (await tryCreate(path, me)) break;
-    const text = await readFile(path, "utf8").catch(() => "");
-    if (text && isStale(text)) {
-      opts.sink?.emit({ type: "log", level: "warn", message: `taking over stale lock ${path} (${text.trim()})` });
-      await breakStale(path, text);
-      continue;
+    if (opts.signal?.aborted) throw new LockError(`waiting for lock ${path}: aborted`);
+    await removeOldFileLock(path, staleMs);
+    try {
+      release = await lockfile.lock(path, {
+        lockfilePath: path,
+        realpath: false,
+        stale: staleMs,
+        update: Math.min(UPDATE_MS, staleMs / 2),
+        retries: 0,
+        onCompromised: (err) => {
+          // Never throw from a timer (proper-lockfile's default): say so, and let the holder finish.
+          compromised = err;
+          opts.sink?.emit({ type: "log", level: "warn", message: `lock ${path} was lost while held: ${err.message}` });
+        },
+      });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw new LockError(`cannot take lock ${path}: ${errorMessage(err)}`, { cause: err });
     }
+    const holder = (await readFile(holderFile, "utf8").catch(() => "")).trim();
     if (!told) {
       told = true;
       opts.sink?.emit({
         type: "progress",
         step: opts.step ?? "lock",
-        message: `waiting for another build to finish (lock ${path}${text ? `: ${text.trim()}` : ""})`,
+        message: `waiting for another build to finish (lock ${path}${holder ? `: ${holder}` : ""})`,
       });
     }
-    if (Date.now() >= end) throw new DeadlineError(`waiting for lock ${path} held by ${text.trim() || "?"}`, opts.deadlineMs);
+    if (Date.now() >= end) throw new LockError(`waiting for lock ${path} held by ${holder || "?"}: no answer within ${formatMs(opts.deadlineMs)}`);
     await sleep(Math.min(opts.pollMs ?? 2000, Math.max(1, end - Date.now())), opts.signal);
   }
+  const me = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(opts.what ? { what: opts.what } : {}) };
+  await writeFile(holderFile, JSON.stringify(me) + "\n").catch(() => undefined);
   try {
     return await fn();
   } finally {
-    // Remove only our own lock.
-    const text = await readFile(path, "utf8").catch(() => "");
-    try {
-      const h = JSON.parse(text) as Partial<LockHolder>;
-      if (h.pid === me.pid && h.startedAt === me.startedAt) await unlink(path);
-    } catch {
-      /* not ours or gone */
+    // A compromised lock (and its holder note) may belong to someone else by now: leave them alone.
+    if (!compromised) {
+      await unlink(holderFile).catch(() => undefined);
+      await release().catch(() => undefined);
     }
   }
 }
