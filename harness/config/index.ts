@@ -1,4 +1,6 @@
-export { loadScenario, loadSuite, isSuiteFile, keysAt } from "./load.ts";
+export { loadScenario, loadSuite, loadConfigFile, isSuiteFile, keysAt, MAX_FILE_BYTES, type LoadOptions } from "./load.ts";
+export { checkHostLimits, hostLimits, type HostLimits } from "./host-limits.ts";
+export { MAX_TIMER_MS } from "./fields.ts";
 export { ConfigError } from "./errors.ts";
 export { parseDuration, parseSizeMiB } from "./units.ts";
 export { scenarioSchema, suiteSchema } from "./scenario-schema.ts";
@@ -8,4 +10,5 @@ export type { Step, WorkloadKind, FioWorkload, FsmarkWorkload, XfsScrubWorkload,
 export { LAYER_IO, LAYER_TYPES } from "./storage-schema.ts";
 export type { Layer, LayerType } from "./storage-schema.ts";
 export type { Pressure } from "./pressure-schema.ts";
-export { scaleDurations } from "./time-factor.ts";
+export { scaleDurations, parseTimeFactor, MAX_TIME_FACTOR } from "./time-factor.ts";
+export { knownBadSchema, knownBadProblems, FIDELITIES, type KnownBad, type Fidelity } from "./known-bad-schema.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, sizeMiB } from "./fields.ts";
+import { positiveDuration, sizeMiB } from "./fields.ts";
 
 /**
  * Memory pressure around the workload phase. Whatever is asked for here, every attempt records
@@ -39,7 +39,7 @@ export const hogsSchema = z
   .strict()
   .refine((h) => (h.bytes === undefined) !== (h.leave === undefined), { message: "hogs need exactly one of bytes or leave" });
 
-const loopSchema = z.object({ every: duration }).strict();
+const loopSchema = z.object({ every: positiveDuration }).strict();
 
 export const pressureSchema = z
   .object({

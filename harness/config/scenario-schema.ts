@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { expectationsSchema } from "../match/index.ts";
-import { duration, name, sizeMiB } from "./fields.ts";
+import { diskName, moduleName, name, positiveDuration, sizeMiB } from "./fields.ts";
+import { knownBadListSchema } from "./known-bad-schema.ts";
 import { pressureSchema } from "./pressure-schema.ts";
 import { stepSchema } from "./step-schema.ts";
 import { layerSchema } from "./storage-schema.ts";
+import { MAX_TIME_FACTOR } from "./time-factor.ts";
 
 export const diskSchema = z
   .object({
-    name,
+    name: diskName,
     size: sizeMiB,
   })
   .strict();
@@ -18,7 +20,7 @@ export const guestSchema = z
     cpus: z.number().int().min(1).max(64).default(2),
     disks: z.array(diskSchema).max(8).default([]),
     /** Extra kernel command-line arguments. */
-    cmdline: z.array(z.string()).default([]),
+    cmdline: z.array(z.string().max(4096)).max(256).default([]),
   })
   .strict();
 
@@ -49,7 +51,7 @@ export const kernelReqSchema = z
      * build`; copied into the guest, steps find each at $HANGAR_MODULE_<NAME>. A kernel without
      * them makes the attempt `skipped`.
      */
-    modules: z.array(name).default([]),
+    modules: z.array(moduleName).default([]),
   })
   .strict();
 
@@ -68,12 +70,14 @@ export const scenarioSchema = z
     pressure: pressureSchema.optional(),
     steps: z.array(stepSchema).min(1),
     /** Time the guest idles after the last step so detectors can fire. */
-    cooldown: duration.prefault(5),
+    cooldown: positiveDuration.prefault(5),
     /** Wall-clock deadline for one attempt, boot to teardown. */
-    deadline: duration.prefault(600),
+    deadline: positiveDuration.prefault(600),
     attempts: z.number().int().min(1).max(1000).default(1),
     /** What a passing run of this scenario looks like. */
     expect: expectationsSchema.extend({ outcome: z.enum(["reproduced", "clean"]) }),
+    /** Kernels that have the bug again, for `hangar prove` (known-bad-schema.ts). */
+    knownBad: knownBadListSchema.optional(),
   })
   .strict();
 
@@ -90,7 +94,7 @@ export const suiteSchema = z
     /** Attempts override for every scenario of the suite. */
     attempts: z.number().int().min(1).optional(),
     /** Multiplies every workload duration of the suite's scenarios (0.1: a quick pass). */
-    time_factor: z.number().positive().max(100).optional(),
+    time_factor: z.number().positive().max(MAX_TIME_FACTOR).optional(),
   })
   .strict();
 

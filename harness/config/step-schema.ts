@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, name, sizeText } from "./fields.ts";
+import { duration, name, positiveDuration, sizeText } from "./fields.ts";
 
 /**
  * Workload steps: a shell script (`run`) or one of the modelled workloads, each run for a
@@ -7,7 +7,7 @@ import { duration, name, sizeText } from "./fields.ts";
  */
 
 const onLayer = { layer: name };
-const lasting = { duration: duration.prefault(60) };
+const lasting = { duration: positiveDuration.prefault(60) };
 
 export const fioSchema = z
   .object({
@@ -120,7 +120,7 @@ export const stepSchema = z
     name,
     phase: phaseSchema.default("workload"),
     /** Shell script run in the guest as root with `sh -eu`. */
-    run: z.string().min(1).optional(),
+    run: z.string().min(1).max(1024 * 1024, "expected a script of at most 1 MiB").optional(),
     fio: fioSchema.optional(),
     fsmark: fsmarkSchema.optional(),
     xfs_scrub: xfsScrubSchema.optional(),
@@ -128,7 +128,7 @@ export const stepSchema = z
     enospc_fill: enospcFillSchema.optional(),
     stress_ng: stressNgSchema.optional(),
     /** Deadline of the step; default: 5 min, or the workload's duration plus half of it plus a minute. */
-    timeout: duration.optional(),
+    timeout: positiveDuration.optional(),
     /** A non-zero exit is recorded but does not make the attempt `infra`. */
     mayFail: z.boolean().default(false),
     /** Start the step and go on with the next; the phase waits for it at its end. */

@@ -14,7 +14,7 @@ const base = {
 };
 
 /** Mount point of a filesystem layer; default /mnt/hangar/<name>. */
-const mountPoint = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "expected an absolute path such as /mnt/upper").optional();
+const mountPoint = z.string().max(255, "expected a path of at most 255 characters").regex(/^\/[A-Za-z0-9._/-]*$/, "expected an absolute path such as /mnt/upper").optional();
 const mkfsArgs = z.array(z.string()).default([]);
 const mountOptions = z.string().regex(/^[A-Za-z0-9=,._:/-]*$/, "expected mount options such as noatime,logbsize=256k").default("");
 

@@ -172,8 +172,19 @@ export function layerTeardownScript(layer: Layer, out: LayerOutput): string | un
     case "xfs":
     case "btrfs":
       return shJoin(["umount", out.mnt!]);
-    case "nfs-localio":
-      return [shJoin(["umount", out.mnt!]), shJoin(["rm", "-f", `/etc/exports.d/${dmName(layer)}.exports`]), "exportfs -ra"].join("\n");
+    case "nfs-localio": {
+      // nfsd (and localio's cached nfsd files) keep the exported filesystem busy until the export
+      // is released and the server stopped: only then can the layer below be unmounted.
+      const exported = out.facts.export;
+      return [
+        shJoin(["umount", out.mnt!]),
+        ...(exported ? [shJoin(["exportfs", "-u", `127.0.0.1:${exported}`])] : []),
+        shJoin(["rm", "-f", `/etc/exports.d/${dmName(layer)}.exports`]),
+        "exportfs -ra",
+        // Stop the server when no export is left (another nfs-localio layer may still use it).
+        `if [ -z "$(exportfs 2>/dev/null)" ]; then systemctl stop nfs-server; exportfs -f 2>/dev/null || true; fi`,
+      ].join("\n");
+    }
     case "loop":
       return shJoin(["losetup", "-d", out.dev!]);
     case "dm-thin":

@@ -6,10 +6,12 @@
 import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, stat, truncate, writeFile, open } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { createInterface } from "node:readline";
-import { execa, ExecaError } from "execa";
-import { errorMessage, formatMs, timedStep, type EventSink } from "../common/index.ts";
+import { execa } from "execa";
+import { errorMessage, timedStep, type EventSink } from "../common/index.ts";
+import { HangarError } from "../common/errors.ts";
+import { runTool } from "../common/run-tool.ts";
 import { imageId, mmdebstrapArgs, type Recipe } from "./recipe.ts";
+import { parseHostKey } from "./host-key.ts";
 import { BuildLog } from "../common/build-log.ts";
 import { pidAlive } from "../common/lock.ts";
 
@@ -30,17 +32,19 @@ export const FILES = {
   kernelConfig: "kernel.config",
   sshKey: "id_ed25519",
   sshPubKey: "id_ed25519.pub",
+  /** The guest's SSH host public key (its private half is only inside rootfs.ext4). */
+  hostKey: "ssh_host_ed25519_key.pub",
   meta: "image.json",
   log: "build.log",
 } as const;
 
-export class ImageBuildError extends Error {
+/** The image build failed (a tool, a recipe that yields no kernel…): exit 3, naming the log. */
+export class ImageBuildError extends HangarError {
   constructor(
     message: string,
     readonly logPath?: string,
   ) {
     super(message);
-    this.name = "ImageBuildError";
   }
 }
 
@@ -48,6 +52,8 @@ export class ImageBuildError extends Error {
 export interface BuiltImage {
   kernelVersion: string;
   sizeBytes: number;
+  /** The guest's SSH host public key, "ssh-ed25519 AAAA…" (no comment). */
+  hostKey: string;
 }
 
 interface ToolOpts {
@@ -61,42 +67,19 @@ interface ToolOpts {
   env?: Record<string, string>;
 }
 
-/** Run one tool: argument array, deadline, forced kill, output into the build log. */
-async function runTool(cmd: string, args: string[], o: ToolOpts): Promise<void> {
-  o.log.line(`$ ${[cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}`);
-  const t0 = Date.now();
-  const child = execa(cmd, args, {
-    timeout: o.timeoutMs,
-    forceKillAfterDelay: TIMEOUTS.killGrace,
-    ...(o.signal ? { cancelSignal: o.signal } : {}),
-    stdin: "ignore",
-    all: true,
-    buffer: false,
+/** One tool of the image build (common/run-tool.ts); a failure is an ImageBuildError. */
+function imageTool(cmd: string, args: string[], o: ToolOpts): Promise<void> {
+  return runTool(cmd, args, {
+    timeoutMs: o.timeoutMs,
+    log: o.log,
     env: { LC_ALL: "C.UTF-8", ...(o.env ?? {}) },
-    extendEnv: true,
+    killGraceMs: TIMEOUTS.killGrace,
+    tailLines: 25,
+    shownArgs: 0,
+    errorClass: ImageBuildError,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.progress ? { onLine: (line: string) => { if (line.trim()) o.sink.emit({ type: "progress", step: o.step, message: line }); } } : {}),
   });
-  const rl = createInterface({ input: child.all! });
-  rl.on("line", (line) => {
-    o.log.line(line);
-    if (o.progress && line.trim()) o.sink.emit({ type: "progress", step: o.step, message: line });
-  });
-  try {
-    await child;
-  } catch (err) {
-    let why: string;
-    if (err instanceof ExecaError) {
-      if (err.timedOut) why = `timed out after ${formatMs(o.timeoutMs)}`;
-      else if (err.isCanceled) why = "cancelled";
-      else if (err.exitCode !== undefined) why = `exited with status ${err.exitCode}`;
-      else if (err.signal) why = `killed by ${err.signal}`;
-      else why = err.shortMessage;
-    } else why = errorMessage(err);
-    o.log.line(`# ${cmd} failed (${why}) after ${formatMs(Date.now() - t0)}`);
-    throw new ImageBuildError(`${cmd} ${why}; last lines of ${o.log.path}:\n${o.log.tail(25)}`, o.log.path);
-  } finally {
-    rl.close();
-  }
-  o.log.line(`# ${cmd} ok in ${formatMs(Date.now() - t0)}`);
 }
 
 /** Mount points at or below `dir` (deepest first), from /proc/self/mountinfo. */
@@ -146,7 +129,8 @@ async function requireTools(log: BuildLog): Promise<void> {
 
 /**
  * Build `recipe` into `work` (an empty folder). Leaves in `work`: rootfs.ext4, vmlinuz,
- * initrd.img, kernel.config, id_ed25519{,.pub}. The build log goes to `logPath`.
+ * initrd.img, kernel.config, id_ed25519{,.pub}, ssh_host_ed25519_key.pub (the guest's host key,
+ * whose private half is only inside rootfs.ext4); every file 0600. The build log goes to `logPath`.
  */
 export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSink; logPath: string; signal?: AbortSignal }): Promise<BuiltImage> {
   const { sink, signal } = o;
@@ -158,17 +142,25 @@ export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSi
     await requireTools(log);
 
     await timedStep(sink, "image.sshkey", () =>
-      runTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@hangar-${id}`, "-f", join(work, FILES.sshKey)], {
+      imageTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@hangar-${id}`, "-f", join(work, FILES.sshKey)], {
         timeoutMs: TIMEOUTS.sshKeygen, log, sink, step: "image.sshkey", ...(signal ? { signal } : {}),
       }),
     );
     await chmod(join(work, FILES.sshKey), 0o600);
+    // The guest's host key, made here so that hangar knows it before any boot (pinned).
+    const hostKeyDir = join(work, ".hostkey");
+    await mkdir(hostKeyDir, { mode: 0o700 });
+    await timedStep(sink, "image.hostkey", () =>
+      imageTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@hangar-${id}`, "-f", join(hostKeyDir, "ssh_host_ed25519_key")], {
+        timeoutMs: TIMEOUTS.sshKeygen, log, sink, step: "image.hostkey", ...(signal ? { signal } : {}),
+      }),
+    );
 
     await timedStep(
       sink,
       "image.mmdebstrap",
       () =>
-        runTool("mmdebstrap", mmdebstrapArgs(recipe, root), {
+        imageTool("mmdebstrap", mmdebstrapArgs(recipe, root), {
           timeoutMs: TIMEOUTS.mmdebstrap, log, sink, step: "image.mmdebstrap", progress: true,
           env: { HANGAR_IMAGE_ID: id }, ...(signal ? { signal } : {}),
         }),
@@ -184,6 +176,19 @@ export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSi
       await writeFile(join(sshDir, "authorized_keys"), pub, { mode: 0o600 });
       await chmod(join(sshDir, "authorized_keys"), 0o600);
 
+      // The pinned host key replaces whatever openssh-server's postinst made; no other host keys.
+      const etcSsh = join(root, "etc", "ssh");
+      for (const f of await readdir(etcSsh)) if (/^ssh_host_.*_key(\.pub)?$/.test(f)) await rm(join(etcSsh, f), { force: true });
+      await copyFile(join(hostKeyDir, "ssh_host_ed25519_key"), join(etcSsh, "ssh_host_ed25519_key"));
+      await chmod(join(etcSsh, "ssh_host_ed25519_key"), 0o600);
+      await copyFile(join(hostKeyDir, "ssh_host_ed25519_key.pub"), join(etcSsh, "ssh_host_ed25519_key.pub"));
+      await chmod(join(etcSsh, "ssh_host_ed25519_key.pub"), 0o644);
+      const hostKey = parseHostKey(await readFile(join(hostKeyDir, "ssh_host_ed25519_key.pub"), "utf8"));
+      if (!hostKey) throw new ImageBuildError(`ssh-keygen wrote no usable host key in ${hostKeyDir}`, o.logPath);
+      await writeFile(join(work, FILES.hostKey), hostKey + "\n", { mode: 0o600 });
+      await rm(hostKeyDir, { recursive: true, force: true });
+      log.line(`# host key ${hostKey}`);
+
       // Kernel, initrd and config next to the image, for -kernel/-initrd.
       const boot = await readdir(join(root, "boot"));
       const versions = kernelVersions(boot);
@@ -194,11 +199,11 @@ export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSi
       if (!boot.includes(initrd)) throw new ImageBuildError(`no ${initrd} in the image's /boot: is initramfs-tools installed?`, o.logPath);
       await copyFile(join(root, "boot", `vmlinuz-${v}`), join(work, FILES.kernel));
       await copyFile(join(root, "boot", initrd), join(work, FILES.initrd));
-      for (const f of [FILES.kernel, FILES.initrd]) await chmod(join(work, f), 0o644);
       if (boot.includes(`config-${v}`)) await copyFile(join(root, "boot", `config-${v}`), join(work, FILES.kernelConfig));
       log.line(`# kernel ${v}`);
       return v;
     });
+    const hostKey = parseHostKey(await readFile(join(work, FILES.hostKey), "utf8"))!;
 
     const rootfs = join(work, FILES.rootfs);
     await timedStep(
@@ -210,7 +215,7 @@ export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSi
         await truncate(rootfs, recipe.imageSizeMiB * 1024 * 1024);
         // Full inode table and journal init now, so the guest's ext4lazyinit does not do it
         // on every boot (into the throwaway overlay, under TCG).
-        await runTool(
+        await imageTool(
           "mkfs.ext4",
           ["-F", "-q", "-L", "hangar-root", "-d", root, "-E", "lazy_itable_init=0,lazy_journal_init=0", "-m", "0", rootfs],
           { timeoutMs: TIMEOUTS.mkfs, log, sink, step: "image.mkfs", ...(signal ? { signal } : {}) },
@@ -220,9 +225,14 @@ export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSi
     );
 
     await removeBuildDir(root);
+    // The image holds the guest's private host key: only root reads anything of it.
+    for (const f of await readdir(work)) await chmod(join(work, f), 0o600);
+    await chmod(work, 0o700);
     const st = await stat(rootfs);
     log.line(`# done: ${rootfs} ${st.size} bytes (${st.blocks * 512} allocated)`);
-    return { kernelVersion, sizeBytes: st.size };
+    await log.close();
+    if (log.failed) throw new ImageBuildError(`the build log: ${log.failed.message}`, o.logPath);
+    return { kernelVersion, sizeBytes: st.size, hostKey };
   } finally {
     await log.close();
   }
@@ -231,7 +241,7 @@ export async function buildInto(work: string, recipe: Recipe, o: { sink: EventSi
 /** A fresh, unique temp folder for a build, inside the images folder (same filesystem as the target). */
 export async function makeWorkDir(imagesDir: string, id: string): Promise<string> {
   const dir = join(imagesDir, `.build-${id}-${process.pid}-${randomBytes(3).toString("hex")}`);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 

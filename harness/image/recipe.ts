@@ -7,12 +7,13 @@ import { readFile, readdir, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { z } from "zod";
 import { repoRoot } from "../common/index.ts";
+import { UserInputError } from "../common/errors.ts";
 
 /**
  * Bumped whenever the builder changes what it produces from the same recipe (files
  * extracted, mkfs options, key handling...). Part of every recipe hash.
  */
-export const BUILDER_VERSION = "hangar-image-builder/1";
+export const BUILDER_VERSION = "hangar-image-builder/2";
 
 export const DEFAULT_RECIPE = "debian-bookworm";
 
@@ -51,12 +52,8 @@ export interface Recipe extends RecipeSpec {
   hash: string;
 }
 
-export class RecipeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RecipeError";
-  }
-}
+/** An unknown recipe or a bad recipe folder: a configuration error (exit 2). */
+export class RecipeError extends UserInputError {}
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 

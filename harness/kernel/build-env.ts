@@ -3,7 +3,11 @@ import { availableParallelism } from "node:os";
 import { ARCH } from "./cache-key.ts";
 import { ccacheDir } from "./layout.ts";
 
-/** Environment: ccache in the cache, paths below the build's own tree hashed relative to its O= dir. */
+/**
+ * Environment: ccache in the cache, paths below the build's own tree hashed relative to its O=
+ * dir, and a fixed build stamp (user, host, time, build number), so two builds of the same tree
+ * give the same bzImage: bisect's noop detection compares them byte for byte.
+ */
 export function buildEnv(src: string): Record<string, string> {
   return {
     CCACHE_DIR: ccacheDir(),
@@ -12,6 +16,8 @@ export function buildEnv(src: string): Record<string, string> {
     CCACHE_MAXSIZE: "5G",
     KBUILD_BUILD_USER: "hangar",
     KBUILD_BUILD_HOST: "hangar",
+    KBUILD_BUILD_TIMESTAMP: "Thu Jan  1 00:00:00 UTC 1970",
+    KBUILD_BUILD_VERSION: "1",
   };
 }
 

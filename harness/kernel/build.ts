@@ -15,7 +15,8 @@ import { ARTIFACT_FILES, artifactDir, buildRoot, kernelsDir, lockPath } from "./
 import { readKernel, type CachedKernel, type KernelMeta } from "./meta.ts";
 import { ensureModules } from "./modules.ts";
 import { applyPatches, readPatches } from "./patch.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError, runTool } from "./run-tool.ts";
+import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool } from "./tools.ts";
+import { waitUntilUnused } from "./in-use.ts";
 import { resolveSource, type SourceSpec } from "./source.ts";
 import { describeMismatches, readConfigValues, verifyConfig } from "./verify-config.ts";
 
@@ -76,6 +77,8 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
     }
     const art = artifactDir(id);
     const b = buildRoot(id);
+    // A guest may be booting this kernel (or copying its modules): never pull it from under it.
+    if (o.rebuild) await waitUntilUnused(id, { sink, ...sig });
     // Nothing half-built survives: meta.json first (the kernel disappears from the list), then the rest.
     await rm(join(art, ARTIFACT_FILES.meta), { force: true });
     await rm(art, { recursive: true, force: true });
@@ -86,7 +89,7 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
     const log = new BuildLog(join(art, ARTIFACT_FILES.log), { append: true });
     const env = buildEnv(b.src);
     const make = (targets: string[], timeoutMs: number, extra: string[] = [], onLine?: (l: string) => void) =>
-      runTool("make", makeArgs(b.src, b.obj, targets, extra), { timeoutMs, log, env, ...sig, ...(onLine ? { onLine } : {}) });
+      kernelTool("make", makeArgs(b.src, b.obj, targets, extra), { timeoutMs, log, env, ...sig, ...(onLine ? { onLine } : {}) });
     let makeSeconds = 0;
     let meta: KernelMeta;
     try {
@@ -125,7 +128,7 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
       const tMake = Date.now();
       let compiled = 0;
       await timedStep(sink, "kernel.build", () =>
-        runTool("nice", ["-n", "10", "make", ...makeArgs(b.src, b.obj, targets, [`-j${jobs()}`])], {
+        kernelTool("nice", ["-n", "10", "make", ...makeArgs(b.src, b.obj, targets, [`-j${jobs()}`])], {
           timeoutMs: KERNEL_TIMEOUTS.build, log, env, ...sig,
           onLine: (l) => {
             const m = /^\s+(CC|AS|LD|AR|HOSTCC|OBJCOPY)\s+(?:\[M\]\s+)?(\S+)/.exec(l);
@@ -157,6 +160,8 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
         modulesEnabled,
       };
       log.line(`# kernel ${version} built in ${formatMs(Date.now() - t0)} (make ${makeSeconds} s)`);
+      await log.close();
+      if (log.failed) throw new KernelBuildError(`the build log: ${log.failed.message}`, log.path);
     } catch (err) {
       log.line(`# failed: ${errorMessage(err).split("\n")[0]}`);
       throw err instanceof KernelBuildError ? err : new KernelBuildError(`${errorMessage(err)}\n(log: ${log.path})`, log.path);

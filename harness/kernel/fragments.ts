@@ -6,6 +6,7 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "../common/index.ts";
+import { UserInputError } from "../common/errors.ts";
 
 /** The fragments `hangar kernel build` uses when --fragment is not given. */
 export const DEFAULT_FRAGMENTS = ["base", "hung", "lockdep", "xfs", "btrfs", "nfs"] as const;
@@ -25,9 +26,8 @@ export interface Fragment {
   help?: string;
 }
 
-export class FragmentError extends Error {
-  override name = "FragmentError";
-}
+/** A bad fragment name or file: a configuration error (exit 2). */
+export class FragmentError extends UserInputError {}
 
 const SET = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/;
 const UNSET = /^#\s*(CONFIG_[A-Za-z0-9_]+) is not set\s*$/;

@@ -1,8 +1,9 @@
 /** `--kernel ID`: an exact cache id or a unique prefix of one. Pure. */
 
-export class KernelIdError extends Error {
-  override name = "KernelIdError";
-}
+import { UserInputError } from "../common/errors.ts";
+
+/** `--kernel X` names no kernel (or several): a usage error (exit 2). */
+export class KernelIdError extends UserInputError {}
 
 export function resolveIdPrefix(query: string, ids: readonly string[]): string {
   const q = query.trim().toLowerCase();

@@ -5,9 +5,10 @@ export { DEFAULT_FRAGMENTS, FragmentError, availableFragments, parseFragmentList
 export { verifyConfig, describeMismatches, type ConfigMismatch } from "./verify-config.ts";
 export { kernelId } from "./cache-key.ts";
 export { resolveIdPrefix, KernelIdError } from "./id-prefix.ts";
-export { KernelBuildError } from "./run-tool.ts";
+export { KernelBuildError } from "./tools.ts";
 export { SourceError, DEBIAN_SOURCE_PACKAGE } from "./source.ts";
 export { ensureModules, moduleDirs, modulesRoot } from "./modules.ts";
 export { PatchFileError } from "./patch.ts";
 export { kernelsDir, ccacheDir } from "./layout.ts";
 export { builtKernelArgs } from "./boot-args.ts";
+export { useKernel, kernelUsers } from "./in-use.ts";

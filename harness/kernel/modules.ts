@@ -13,7 +13,7 @@ import { buildEnv, jobs, toolchainArgs } from "./build-env.ts";
 import { sha256 } from "./cache-key.ts";
 import { ARTIFACT_FILES, artifactDir, buildRoot, lockPath } from "./layout.ts";
 import type { KernelMeta } from "./meta.ts";
-import { KERNEL_TIMEOUTS, runTool } from "./run-tool.ts";
+import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool } from "./tools.ts";
 
 export function modulesRoot(): string {
   return join(repoRoot, "vm-images", "modules");
@@ -88,7 +88,7 @@ async function buildOne(meta: KernelMeta, name: string, log: BuildLog, signal?: 
   await rm(copy, { recursive: true, force: true });
   await mkdir(copy, { recursive: true });
   await cp(join(modulesRoot(), name), copy, { recursive: true, filter: (s) => !PRODUCT.test(s.split("/").pop() ?? "") });
-  await runTool("make", ["-C", meta.buildDir, `M=${copy}`, ...toolchainArgs(), `-j${jobs()}`, "modules"], {
+  await kernelTool("make", ["-C", meta.buildDir, `M=${copy}`, ...toolchainArgs(), `-j${jobs()}`, "modules"], {
     timeoutMs: KERNEL_TIMEOUTS.modules, log, env: buildEnv(meta.srcDir), ...(signal ? { signal } : {}),
   });
   const outDir = join(artifactDir(meta.id), ARTIFACT_FILES.modulesDir);
@@ -99,7 +99,7 @@ async function buildOne(meta: KernelMeta, name: string, log: BuildLog, signal?: 
     await copyFile(join(copy, f), join(outDir, f));
     kos[f.slice(0, -3)] = f;
   }
-  if (!Object.keys(kos).length) throw new Error(`module ${name}: make produced no .ko in ${copy}`);
+  if (!Object.keys(kos).length) throw new KernelBuildError(`module ${name}: make produced no .ko in ${copy}`);
   return kos;
 }
 
@@ -118,7 +118,7 @@ export async function ensureModules(meta: KernelMeta, o: { sink: EventSink; sign
   if (!stale.length && !gone.length) return modulePaths(meta.id, idx);
   if (!(await stat(join(meta.buildDir, "Makefile")).catch(() => undefined))) {
     const msg = `kernel ${meta.id}: cannot build modules ${stale.join(", ")}: its build directory ${meta.buildDir} is gone (hangar kernel build --rebuild)`;
-    if (o.strict) throw new Error(msg);
+    if (o.strict) throw new KernelBuildError(msg);
     o.sink.emit({ type: "log", level: "warn", message: msg });
     return modulePaths(meta.id, idx);
   }
@@ -146,7 +146,7 @@ export async function ensureModules(meta: KernelMeta, o: { sink: EventSink; sign
     }
     if (failures.length) {
       const msg = `module build failed:\n${failures.join("\n")}`;
-      if (o.strict) throw new Error(msg);
+      if (o.strict) throw new KernelBuildError(msg, join(artifactDir(meta.id), ARTIFACT_FILES.log));
       o.sink.emit({ type: "log", level: "warn", message: msg });
     }
     return modulePaths(meta.id, idx);

@@ -15,11 +15,12 @@ import { mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pidAlive, withLock } from "../common/lock.ts";
+import { UserInputError } from "../common/errors.ts";
 import type { EventSink } from "../common/index.ts";
 import type { BuildLog } from "../common/build-log.ts";
 import { sha256 } from "./cache-key.ts";
 import { sourcesDir } from "./layout.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError, query, runTool } from "./run-tool.ts";
+import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool, query } from "./tools.ts";
 
 export const DEBIAN_SOURCE_PACKAGE = "linux-source-6.12";
 export const DEBIAN_TARBALL = `/usr/src/${DEBIAN_SOURCE_PACKAGE}.tar.xz`;
@@ -36,9 +37,8 @@ export interface KernelSource {
 
 export type SourceSpec = { source?: string; git?: string; rev?: string };
 
-export class SourceError extends Error {
-  override name = "SourceError";
-}
+/** A bad --source/--git/--rev, or a missing Debian source package: a usage error (exit 2). */
+export class SourceError extends UserInputError {}
 
 export async function resolveSource(spec: SourceSpec, o: { sink: EventSink; signal?: AbortSignal }): Promise<KernelSource> {
   if (spec.source && spec.git) throw new SourceError("give either --source DIR or --git DIR --rev REV, not both");
@@ -62,8 +62,8 @@ async function checkoutInto(gitDir: string, rev: string, dest: string, log: Buil
   const env = { GIT_INDEX_FILE: join(dest, "..", `.git-index-${process.pid}`) };
   const base = ["--git-dir", gitDir, "--work-tree", dest];
   try {
-    await runTool("git", [...base, "read-tree", rev], { timeoutMs: KERNEL_TIMEOUTS.copy, log, env, ...(signal ? { signal } : {}) });
-    await runTool("git", [...base, "checkout-index", "--all", "--force"], { timeoutMs: KERNEL_TIMEOUTS.copy, log, env, ...(signal ? { signal } : {}) });
+    await kernelTool("git", [...base, "read-tree", rev], { timeoutMs: KERNEL_TIMEOUTS.copy, log, env, ...(signal ? { signal } : {}) });
+    await kernelTool("git", [...base, "checkout-index", "--all", "--force"], { timeoutMs: KERNEL_TIMEOUTS.copy, log, env, ...(signal ? { signal } : {}) });
   } finally {
     await rm(env.GIT_INDEX_FILE, { force: true });
   }
@@ -127,7 +127,7 @@ async function dirSource(given: string): Promise<KernelSource> {
     description: `source ${dir} (${how})`,
     async export(dest, log, signal) {
       const items = (await readdir(dir)).filter((n) => n !== ".git").map((n) => join(dir, n));
-      await runTool("cp", ["-a", "--reflink=auto", "--", ...items, dest], { timeoutMs: KERNEL_TIMEOUTS.copy, log, ...(signal ? { signal } : {}) });
+      await kernelTool("cp", ["-a", "--reflink=auto", "--", ...items, dest], { timeoutMs: KERNEL_TIMEOUTS.copy, log, ...(signal ? { signal } : {}) });
       return { hardlinks: false };
     },
   };
@@ -158,7 +158,7 @@ async function debianSource(o: { sink: EventSink; signal?: AbortSignal }): Promi
     async export(dest, log, signal) {
       await ensureUnpacked(tree, log, o.sink, signal);
       // A tree hangar owns and never edits: hard links make the copy nearly free.
-      await runTool("cp", ["-al", "--", `${tree}/.`, dest], { timeoutMs: KERNEL_TIMEOUTS.copy, log, ...(signal ? { signal } : {}) });
+      await kernelTool("cp", ["-al", "--", `${tree}/.`, dest], { timeoutMs: KERNEL_TIMEOUTS.copy, log, ...(signal ? { signal } : {}) });
       return { hardlinks: true };
     },
   };
@@ -180,7 +180,7 @@ async function ensureUnpacked(tree: string, log: BuildLog, sink: EventSink, sign
     await mkdir(tmp);
     try {
       sink.emit({ type: "progress", step: "kernel.source", message: `unpacking ${DEBIAN_TARBALL}` });
-      await runTool("tar", ["-xf", DEBIAN_TARBALL, "-C", tmp], { timeoutMs: KERNEL_TIMEOUTS.unpack, log, ...(signal ? { signal } : {}) });
+      await kernelTool("tar", ["-xf", DEBIAN_TARBALL, "-C", tmp], { timeoutMs: KERNEL_TIMEOUTS.unpack, log, ...(signal ? { signal } : {}) });
       const top = await readdir(tmp);
       if (top.length !== 1) throw new KernelBuildError(`${DEBIAN_TARBALL}: expected one top folder, found ${top.join(", ")}`, log.path);
       await rename(join(tmp, top[0]!), tree);

@@ -5,3 +5,4 @@ export { expectedSignatureSchema, expectationsSchema, formatSchemaError } from "
 export type { ExpectedSignature, Expectations } from "./schema.ts";
 export { matchesExpectation, type MatchOutcome } from "./match.ts";
 export { matchReports, type MatchResult, type MatchVerdict } from "./verdict.ts";
+export { backtrackingRisk } from "./regex-safety.ts";

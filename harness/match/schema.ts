@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { REPORT_KINDS, type ReportKind } from "../detect/index.ts";
+import { backtrackingRisk } from "./regex-safety.ts";
 
 function isValidRegex(s: string): boolean {
   try {
@@ -14,15 +15,35 @@ function isValidRegex(s: string): boolean {
   }
 }
 
-/** A JavaScript regular expression, checked when the file is loaded. */
-const regex = z.string().min(1).refine(isValidRegex, { message: "not a valid regular expression" });
+/** Regexes longer than this are refused (they are matched against short titles, frames and names). */
+const MAX_REGEX_LENGTH = 1000;
 
-/** A name, or a regular expression written between slashes (`/^xfs_/`). */
+/** A JavaScript regular expression, checked when the file is loaded: valid, and no catastrophic backtracking. */
+const regex = z
+  .string()
+  .min(1)
+  .max(MAX_REGEX_LENGTH)
+  .superRefine((s, ctx) => {
+    if (!isValidRegex(s)) ctx.addIssue({ code: "custom", message: "not a valid regular expression" });
+    else {
+      const risk = backtrackingRisk(s);
+      if (risk) ctx.addIssue({ code: "custom", message: `unsafe regular expression: ${risk}; rewrite it without a repetition inside a repetition` });
+    }
+  });
+
+/** A name, or a regular expression written between slashes (`/^xfs_/`), checked like `regex`. */
 const nameOrRegex = z
   .string()
   .min(1)
-  .refine((s) => !(s.length > 2 && s.startsWith("/") && s.endsWith("/")) || isValidRegex(s.slice(1, -1)), {
-    message: "not a valid /regular expression/",
+  .max(MAX_REGEX_LENGTH)
+  .superRefine((s, ctx) => {
+    if (!(s.length > 2 && s.startsWith("/") && s.endsWith("/"))) return;
+    const body = s.slice(1, -1);
+    if (!isValidRegex(body)) ctx.addIssue({ code: "custom", message: "not a valid /regular expression/" });
+    else {
+      const risk = backtrackingRisk(body);
+      if (risk) ctx.addIssue({ code: "custom", message: `unsafe /regular expression/: ${risk}; rewrite it without a repetition inside a repetition` });
+    }
   });
 
 const MATCHERS = ["kind", "title", "frames", "anyFrames", "lockClasses", "workqueues", "task", "signature"] as const;

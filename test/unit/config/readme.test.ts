@@ -6,10 +6,10 @@ import { repoRoot } from "../../../harness/common/index.ts";
 import { expectationsSchema } from "../../../harness/match/index.ts";
 import { REPORT_KINDS } from "../../../harness/detect/index.ts";
 
-// The README's expectation examples are checked against the schema, so the documentation cannot rot.
-describe("README examples", () => {
-  it("every `signatures:` YAML block in the README validates, and every report kind has an example", async () => {
-    const readme = await readFile(join(repoRoot, "README.md"), "utf8");
+// The expectation examples in docs/expectations.md are checked against the schema, so the documentation cannot rot.
+describe("docs/expectations.md examples", () => {
+  it("every `signatures:` YAML block in docs/expectations.md validates, and every report kind has an example", async () => {
+    const readme = await readFile(join(repoRoot, "docs", "expectations.md"), "utf8");
     const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
     const withSignatures = blocks.filter((b) => /^\s*signatures:/m.test(b) && !b.includes("[…]"));
     expect(withSignatures.length).toBeGreaterThanOrEqual(2);

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/common/index.ts";
-import { isSuiteFile, loadScenario, loadSuite, scaleDurations, stepTimeoutMs, workloadOf, type Scenario } from "../../../harness/config/index.ts";
+import { shippedScenarios } from "../../shipped-scenarios.ts";
+import { loadScenario, loadSuite, scaleDurations, stepTimeoutMs, workloadOf, type Scenario } from "../../../harness/config/index.ts";
 
 const workload = (n: string) => join(repoRoot, "workloads", n);
 /** The five reports (../shared/reports/README.md) and the scenario that hunts each. */
@@ -14,19 +14,12 @@ const REPORT_SCENARIOS: Record<string, string> = {
   "003_ea05d8311bafc5b3.txt": "btrfs-zstd-on-btrfs-loop",
   "004_9476be692fc6915d.txt": "nfs-localio-xfs-enospc",
 };
-const reportsDir = resolve(repoRoot, "..", "shared", "reports");
-
-async function shipped(): Promise<Scenario[]> {
-  const out: Scenario[] = [];
-  for (const f of (await readdir(join(repoRoot, "workloads"))).filter((f) => f.endsWith(".yaml")).sort()) {
-    if (!(await isSuiteFile(workload(f)))) out.push(await loadScenario(workload(f)));
-  }
-  return out;
-}
+// The reports the scenarios model, copied into the repository (the originals are in ../shared/reports).
+const reportsDir = join(repoRoot, "test", "fixtures", "reports");
 
 describe("the five report scenarios", () => {
   it("every shipped scenario file loads; file name = scenario name", async () => {
-    const all = await shipped();
+    const all = await shippedScenarios();
     expect(all.length).toBeGreaterThanOrEqual(7);
     for (const s of all) expect(`${s.name}.yaml`).toBe(s.file.split("/").pop());
   });
@@ -35,7 +28,7 @@ describe("the five report scenarios", () => {
     it(`${name} models ${report}: stack, pressure, workload, hunted signatures`, async () => {
       const s = await loadScenario(workload(`${name}.yaml`));
       expect(s.report).toBe(report);
-      if (existsSync(reportsDir)) expect(existsSync(join(reportsDir, report)), `${report} in ${reportsDir}`).toBe(true);
+      expect(existsSync(join(reportsDir, report)), `${report} in ${reportsDir}`).toBe(true);
       expect(s.storage.length).toBeGreaterThan(0);
       expect(s.pressure, "asks for memory pressure").toBeDefined();
       expect(s.steps.filter((st) => st.phase === "workload" && workloadOf(st)).length).toBeGreaterThan(0);
@@ -52,7 +45,7 @@ describe("the five report scenarios", () => {
 
   it("the stacks are the ones the reports describe", async () => {
     const types = async (n: string) => (await loadScenario(workload(`${n}.yaml`))).storage.map((l) => `${l.type}@${l.on}`);
-    expect(await types("xfs-dmthin-loop-reclaim")).toEqual(["xfs@scratch", "dm-thin@lower", "xfs@thin"]);
+    expect(await types("xfs-dmthin-loop-reclaim")).toEqual(["xfs@scratch", "dm-thin@lower", "fill@lower", "xfs@thin"]);
     expect(await types("btrfs-zstd-on-btrfs-loop")).toEqual(["btrfs@scratch", "file@lower", "loop@image", "btrfs@loop"]);
     expect(await types("nfs-localio-xfs-enospc")).toEqual(["xfs@scratch", "fill@export", "nfs-localio@export"]);
     const btrfs = await loadScenario(workload("btrfs-zstd-on-btrfs-loop.yaml"));

@@ -1,14 +1,20 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/common/index.ts";
 import { ConfigError, loadScenario, loadSuite } from "../../../harness/config/index.ts";
 
 const workload = (n: string) => join(repoRoot, "workloads", n);
 
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
 async function withText(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "hangar-cfg-"));
+  dirs.push(dir);
   const f = join(dir, "s.yaml");
   await writeFile(f, text);
   return f;

@@ -1,11 +1,17 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadScenario } from "../../../harness/config/index.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 async function load(body: string) {
   const dir = await mkdtemp(join(tmpdir(), "hangar-stack-"));
+  dirs.push(dir);
   const f = join(dir, "s.yaml");
   await writeFile(f, `name: s\nguest:\n  disks:\n    - name: scratch\n      size: 1G\n${body}\nexpect:\n  outcome: clean\n  signatures: []\n`);
   return loadScenario(f);

@@ -1,10 +1,8 @@
 import { describe, it, expect, afterEach } from "vitest";
-import { mkdtemp, rm, writeFile, readFile, readdir, mkdir } from "node:fs/promises";
+import { mkdtemp, rm, writeFile, readdir, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelVersions, mountsBelow, moveIntoPlace } from "../../../harness/image/build.ts";
-import { isStale, withLock } from "../../../harness/common/lock.ts";
-import type { HangarEvent } from "../../../harness/common/index.ts";
 
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
@@ -56,55 +54,5 @@ describe("moveIntoPlace", () => {
     await moveIntoPlace(join(d, "work"), join(d, "img"));
     expect(await readdir(d)).toEqual(["img"]);
     expect(await readdir(join(d, "img"))).toEqual(["new"]);
-  });
-});
-
-describe("lock", () => {
-  it("detects stale holders on this host only", () => {
-    const dead = () => false;
-    expect(isStale(JSON.stringify({ pid: 123, host: "h" }), "h", dead)).toBe(true);
-    expect(isStale(JSON.stringify({ pid: 123, host: "other" }), "h", dead)).toBe(false);
-    expect(isStale(JSON.stringify({ pid: 123, host: "h" }), "h", () => true)).toBe(false);
-    expect(isStale("{half", "h", dead)).toBe(false);
-  });
-
-  it("serializes two holders; the second waits and says so", async () => {
-    const d = await tmp();
-    const lock = join(d, "x.lock");
-    const events: HangarEvent[] = [];
-    const order: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const first = withLock(lock, { deadlineMs: 5000 }, async () => {
-      order.push("first-in");
-      await gate;
-      order.push("first-out");
-    });
-    await new Promise((r) => setTimeout(r, 20));
-    const second = withLock(lock, { deadlineMs: 5000, pollMs: 10, sink: { emit: (e) => events.push(e) }, step: "image.build" }, async () => {
-      order.push("second-in");
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(order).toEqual(["first-in"]);
-    release();
-    await Promise.all([first, second]);
-    expect(order).toEqual(["first-in", "first-out", "second-in"]);
-    expect(events.some((e) => e.type === "progress" && /waiting for another build/.test(e.message))).toBe(true);
-    await expect(readFile(lock)).rejects.toThrow(); // released
-  });
-
-  it("gives up at the deadline", async () => {
-    const d = await tmp();
-    const lock = join(d, "x.lock");
-    await writeFile(lock, JSON.stringify({ pid: process.pid, host: "somewhere-else", startedAt: "" }));
-    await expect(withLock(lock, { deadlineMs: 100, pollMs: 20 }, async () => 1)).rejects.toThrow(/no answer within/);
-  });
-
-  it("takes over a lock whose process is gone", async () => {
-    const d = await tmp();
-    const lock = join(d, "x.lock");
-    const { hostname } = await import("node:os");
-    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), startedAt: "" }));
-    await expect(withLock(lock, { deadlineMs: 1000, pollMs: 20 }, async () => "ran")).resolves.toBe("ran");
   });
 });

@@ -14,8 +14,8 @@ chmod 0755 "$root/usr/local/sbin/hangar-mark"
 chroot "$root" passwd -d root >/dev/null
 install -d -m 0700 "$root/root/.ssh"
 
-# 3. SSH host keys exist at build time (openssh-server's postinst makes them; be sure).
-chroot "$root" ssh-keygen -A
+# 3. SSH host keys: hangar's image builder replaces them with its own pinned ed25519 key
+#    after this hook (see harness/image/build.ts); nothing to do here.
 rm -f "$root/etc/motd"; : > "$root/etc/motd"
 rm -f "$root"/etc/update-motd.d/* 2>/dev/null || true
 
