@@ -6,7 +6,7 @@
  * - cold: taken from meta.json of the cached build; with HANGAR_BENCH_KERNEL_COLD=1 the
  *   ccache is cleared and the kernel rebuilt (20+ minutes on 2 cores).
  * - warm: `hangar kernel build --rebuild` into a fresh O= directory with the ccache warm.
- * - boot: median of HANGAR_BENCH_RUNS (3) boots to SSH ready (Guest.start + waitSsh).
+ * - boot: median of HANGAR_BENCH_RUNS (3) boots to SSH ready (the attempt's boot phase).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,8 +17,7 @@ import { EventBus } from "../harness/common/index.ts";
 import { ensureHost, ensureKernelBuildHost } from "../harness/cli/host-requirements.ts";
 import { scenarioSchema } from "../harness/config/index.ts";
 import { buildKernel, ccacheDir, type KernelBuildResult } from "../harness/kernel/index.ts";
-import { guestSpecFor, prepareBoot } from "../harness/run/index.ts";
-import { Guest } from "../harness/vm/index.ts";
+import { prepareBoot, startSession } from "../harness/run/index.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const min = (s: number) => `${(s / 60).toFixed(1)} min (${s} s)`;
@@ -68,15 +67,9 @@ export async function benchKernel(runs = Number(process.env.HANGAR_BENCH_RUNS ??
   for (let i = 0; i < runs; i++) {
     const dir = await mkdtemp(join(tmpdir(), "hangar-bench-kernel-"));
     try {
-      const g = new Guest(guestSpecFor(sc, plan, { name: `bench-kernel-${i}`, workDir: dir, sink: bus }));
-      const t0 = Date.now();
-      try {
-        await g.start();
-        await g.waitSsh(300_000);
-        times.push(Date.now() - t0);
-      } finally {
-        await g.teardown({ graceful: false });
-      }
+      const session = await startSession({ scenario: { ...sc, name: `bench-kernel-${i}`, file: "(bench)" }, plan, sink: bus, dir });
+      times.push(session.ctx.facts.bootMs!);
+      await session.close();
       console.log(`boot ${i + 1}/${runs}: ${times.at(-1)} ms`);
     } finally {
       await rm(dir, { recursive: true, force: true });

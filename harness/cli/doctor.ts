@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { checkHost, ensureHost } from "./host-requirements.ts";
+import { HOST_REQUIREMENTS, TEST_REQUIREMENTS, checkHost, ensureHost } from "./host-requirements.ts";
 
 export function registerDoctor(program: Command): void {
   program
@@ -7,8 +7,10 @@ export function registerDoctor(program: Command): void {
     .description("list every host requirement as found/missing; --fix installs the missing ones with apt-get")
     .option("--fix", "install missing packages with apt-get (needs root)")
     .option("--quiet", "print only problems and what gets installed")
-    .action(async (opts: { fix?: boolean; quiet?: boolean }) => {
-      const before = await checkHost();
+    .option("--tests", "also what the test suite needs (Chromium, git, Redis)")
+    .action(async (opts: { fix?: boolean; quiet?: boolean; tests?: boolean }) => {
+      const reqs = opts.tests ? [...HOST_REQUIREMENTS, ...TEST_REQUIREMENTS] : HOST_REQUIREMENTS;
+      const before = await checkHost(reqs);
       if (!opts.quiet) {
         for (const s of before) {
           console.log(`${s.found ? "found  " : "MISSING"}  ${s.pkg.padEnd(16)} ${s.provides.padEnd(20)} ${s.found ? s.at : ""}  (${s.why})`);
@@ -23,7 +25,7 @@ export function registerDoctor(program: Command): void {
         process.exitCode = 3;
         return;
       }
-      const still = await ensureHost(true, (l) => console.error(`  ${l}`));
+      const still = await ensureHost(true, (l) => console.error(`  ${l}`), reqs);
       if (still.length) {
         console.error(`hangar doctor: still missing after install: ${still.map((m) => `${m.pkg} (${m.provides})`).join(", ")}`);
         process.exitCode = 3;

@@ -22,6 +22,18 @@ export const HOST_REQUIREMENTS: Requirement[] = [
 ];
 
 /**
+ * What the test suite needs besides HOST_REQUIREMENTS (`hangar doctor --fix --tests`, run by
+ * `npm test`): a real browser for the results pages, a real git for bisect, a real Redis.
+ */
+export const TEST_REQUIREMENTS: Requirement[] = [
+  { pkg: "chromium", why: "tests drive the results pages in headless Chromium", provides: "chromium" },
+  { pkg: "git", why: "bisect tests make real git repositories", provides: "git" },
+  { pkg: "redis-server", why: "farm tests run a real Redis", provides: "redis-server" },
+  { pkg: "libxml2-utils", why: "xmllint checks that junit.xml is well-formed", provides: "xmllint" },
+  { pkg: "openssl", why: "the farm TLS test makes a CA", provides: "openssl" },
+];
+
+/**
  * What `hangar kernel build` needs besides HOST_REQUIREMENTS: installed on its first use,
  * not by `doctor --fix` (a plain `hangar run` or `npm test` never builds a kernel).
  */
@@ -102,12 +114,12 @@ export async function installPackages(pkgs: string[], log: (line: string) => voi
 }
 
 /** Check, and install what is missing when `fix` is set. Returns what is still missing. */
-export async function ensureHost(fix: boolean, log: (line: string) => void): Promise<RequirementStatus[]> {
-  let st = await checkHost();
+export async function ensureHost(fix: boolean, log: (line: string) => void, reqs = HOST_REQUIREMENTS): Promise<RequirementStatus[]> {
+  let st = await checkHost(reqs);
   const missing = st.filter((s) => !s.found);
   if (missing.length && fix) {
     await installPackages([...new Set(missing.map((m) => m.pkg))], log);
-    st = await checkHost();
+    st = await checkHost(reqs);
   }
   return st.filter((s) => !s.found);
 }

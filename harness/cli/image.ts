@@ -1,17 +1,7 @@
 import type { Command } from "commander";
 import { formatMs, guarded, type EventSink } from "../common/index.ts";
-import { DEFAULT_RECIPE, RecipeError, ensureImage, imagePath, listImages, type ImageArtifact } from "../image/index.ts";
-import { UsageError } from "./args.ts";
+import { DEFAULT_RECIPE, ensureImage, imagePath, listImages, type ImageArtifact } from "../image/index.ts";
 
-/** RecipeError (unknown recipe, bad recipe.json) is a usage/config error: exit 2. */
-async function usage<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof RecipeError) throw new UsageError(err.message);
-    throw err;
-  }
-}
 
 function mib(n: number): string {
   return `${(n / 1024 / 1024).toFixed(0)} MiB`;
@@ -43,7 +33,7 @@ export function registerImage(program: Command, ctx: { sink: EventSink }): void 
     .action(async (opts: { recipe: string; rebuild?: boolean; json?: boolean }) => {
       const t0 = Date.now();
       // Ctrl-C aborts the build, which unmounts and removes its folder before hangar exits.
-      const a = await usage(guarded((signal) => ensureImage({ recipe: opts.recipe, sink: ctx.sink, signal, ...(opts.rebuild ? { rebuild: true } : {}) })));
+      const a = await guarded((signal) => ensureImage({ recipe: opts.recipe, sink: ctx.sink, signal, ...(opts.rebuild ? { rebuild: true } : {}) }));
       if (opts.json) process.stdout.write(JSON.stringify(a, null, 2) + "\n");
       else process.stdout.write(`${describe(a)}\n  (${formatMs(Date.now() - t0)})\n`);
     });
@@ -64,7 +54,7 @@ export function registerImage(program: Command, ctx: { sink: EventSink }): void 
     .description("print the cache folder of a recipe's image (exit 1 when it is not built yet)")
     .option("--recipe <name>", "recipe folder under vm-images/", DEFAULT_RECIPE)
     .action(async (opts: { recipe: string }) => {
-      const p = await usage(imagePath(opts.recipe));
+      const p = await imagePath(opts.recipe);
       process.stdout.write(`${p.dir}\n`);
       if (!p.built) {
         process.stderr.write(`hangar: image ${p.id} is not built yet (hangar image build --recipe ${opts.recipe})\n`);

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { formatMs, guarded, type EventSink } from "../common/index.ts";
-import { DEFAULT_FRAGMENTS, FragmentError, KernelBuildError, PatchFileError, SourceError, buildKernel, listKernels, parseFragmentList, type CachedKernel } from "../kernel/index.ts";
+import { DEFAULT_FRAGMENTS, KernelBuildError, buildKernel, listKernels, parseFragmentList, type CachedKernel } from "../kernel/index.ts";
 import { ensureKernelBuildHost } from "./host-requirements.ts";
 import { UsageError } from "./args.ts";
 import { loadTargets } from "./load-targets.ts";
@@ -97,8 +97,8 @@ export function registerKernel(program: Command, ctx: { sink: EventSink }): void
           );
         }
       } catch (err) {
-        if (err instanceof FragmentError || err instanceof SourceError || err instanceof PatchFileError) throw new UsageError(err.message);
-        if (err instanceof KernelBuildError) throw new Error(`kernel build failed: ${err.message}`);
+        // Bad fragments, sources and patches are exit 2, build failures exit 3: each error says which.
+        if (err instanceof KernelBuildError) err.message = `kernel build failed: ${err.message}`;
         throw err;
       }
     });

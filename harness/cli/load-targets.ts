@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { isSuiteFile, loadScenario, loadSuite, scaleDurations, type Scenario } from "../config/index.ts";
+import { loadConfigFile, loadScenario, scaleDurations, type Scenario } from "../config/index.ts";
 import { UsageError } from "./args.ts";
 
 /**
@@ -11,15 +11,17 @@ export async function loadTargets(files: string[], o: { timeFactor?: number } = 
   const scenarios: Scenario[] = [];
   const names: string[] = [];
   for (const f of files) {
-    if (await isSuiteFile(f)) {
-      const suite = await loadSuite(f);
+    // Each file is read and parsed once: a suite, or a scenario.
+    const loaded = await loadConfigFile(f);
+    if (loaded.kind === "suite") {
+      const { suite } = loaded;
       names.push(suite.name);
       for (const s of suite.scenarios) {
         const sc = scaleDurations(await loadScenario(s), o.timeFactor ?? suite.time_factor ?? 1);
         scenarios.push(suite.attempts ? { ...sc, attempts: suite.attempts } : sc);
       }
     } else {
-      const sc = scaleDurations(await loadScenario(f), o.timeFactor ?? 1);
+      const sc = scaleDurations(loaded.scenario, o.timeFactor ?? 1);
       names.push(basename(f).replace(/\.ya?ml$/, ""));
       scenarios.push(sc);
     }

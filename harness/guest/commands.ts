@@ -28,18 +28,10 @@ export function stepCommand(script: string, env: Record<string, string>): string
 export const KERNEL_CONFIG_COMMAND =
   "if [ -r /proc/config.gz ]; then zcat /proc/config.gz; elif [ -r /boot/config-$(uname -r) ]; then cat /boot/config-$(uname -r); else echo 'hangar: no kernel config' >&2; exit 3; fi";
 
-/** Follow the kernel log from the start of the ring buffer, with kernel timestamps. */
-export const KERNEL_LOG_FOLLOW_COMMAND = "exec dmesg --follow --nopager 2>&1";
-
-/** The whole kernel log, for a final collection when the follower was interrupted. */
-export const KERNEL_LOG_DUMP_COMMAND = "dmesg --nopager";
-
 /** Ask the kernel to dump blocked (w) or all (t) task stacks through SysRq. */
 export function sysrqTriggerCommand(key: "w" | "t" | "l" | "m"): string {
   return `echo ${key} > /proc/sysrq-trigger`;
 }
-
-export const HEARTBEAT_COMMAND = "true";
 
 /** Where test modules are copied in the guest. */
 export const GUEST_MODULE_DIR = "/lib/modules/hangar";

@@ -5,9 +5,6 @@ export {
   stepCommand,
   sysrqTriggerCommand,
   KERNEL_CONFIG_COMMAND,
-  KERNEL_LOG_FOLLOW_COMMAND,
-  KERNEL_LOG_DUMP_COMMAND,
-  HEARTBEAT_COMMAND,
   GUEST_MODULE_DIR,
   writeFileCommand,
 } from "./commands.ts";

@@ -1,5 +1,5 @@
 export { ResultStore } from "./store.ts";
-export { newRunId, attemptDir, runDir } from "./layout.ts";
+export { newRunId, attemptDir, runDir, FILES } from "./layout.ts";
 export { toJUnit } from "./junit.ts";
 export { toHtml } from "./html.ts";
 export { wilson } from "./stats.ts";

@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic, type EventBus } from "../common/index.ts";
-import { attemptDir, newRunId, runDir } from "./layout.ts";
+import { FILES, attemptDir, newRunId, runDir } from "./layout.ts";
 import { toJUnit } from "./junit.ts";
 import { toHtml } from "./html.ts";
 import type { RunSummary } from "./types.ts";
@@ -22,7 +22,7 @@ export class ResultStore {
   async init(bus?: EventBus): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     if (bus) {
-      const file = join(this.dir, "events.jsonl");
+      const file = join(this.dir, FILES.events);
       // Serialise appends so the log keeps event order.
       let chain = Promise.resolve();
       bus.on((e) => {
@@ -35,13 +35,9 @@ export class ResultStore {
     return attemptDir(this.root, this.runId, scenario, attempt);
   }
 
-  writeJson(relPath: string, value: unknown): Promise<void> {
-    return writeJsonAtomic(join(this.dir, relPath), value);
-  }
-
   async writeSummary(s: RunSummary): Promise<void> {
-    await writeJsonAtomic(join(this.dir, "summary.json"), s);
-    await writeFileAtomic(join(this.dir, "junit.xml"), toJUnit(s));
-    await writeFileAtomic(join(this.dir, "report.html"), toHtml(s));
+    await writeJsonAtomic(join(this.dir, FILES.summary), s);
+    await writeFileAtomic(join(this.dir, FILES.junit), toJUnit(s));
+    await writeFileAtomic(join(this.dir, FILES.html), toHtml(s));
   }
 }

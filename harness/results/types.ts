@@ -48,5 +48,7 @@ export interface RunSummary {
   kernel: { source: string; path: string; version?: string };
   image: { id: string; path: string };
   scenarios: ScenarioSummary[];
+  /** Set when the run was stopped (Ctrl-C, SIGTERM): the scenarios listed are those that finished or were cut short. */
+  interrupted?: boolean;
   exitCode: number;
 }

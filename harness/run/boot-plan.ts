@@ -1,7 +1,7 @@
 import type { KernelArtifact } from "../kernel/index.ts";
 import type { EventSink } from "../common/index.ts";
 import type { Scenario } from "../config/index.ts";
-import type { Accel, GuestSpec } from "../vm/index.ts";
+import type { Accel, MachineSpec } from "../vm/index.ts";
 import { baseKernelArgs } from "../vm/index.ts";
 
 /** Everything needed to boot a guest for any scenario of a run. */
@@ -9,7 +9,8 @@ export interface BootPlan {
   accel: Accel;
   qemuVersion: string;
   kernel: KernelArtifact;
-  image: { id: string; rootfs: string; sshKey: string; bootArgs: string[] };
+  /** hostKey: the guest's pinned SSH host public key ("<type> <base64>"). */
+  image: { id: string; rootfs: string; sshKey: string; hostKey?: string; bootArgs: string[] };
 }
 
 /** The full kernel command line of a guest: hangar's base, the image's, the scenario's. */
@@ -24,7 +25,7 @@ export function guestSpecFor(
   sc: Pick<Scenario, "guest">,
   plan: BootPlan,
   o: { name: string; workDir: string; sink: EventSink },
-): GuestSpec {
+): MachineSpec {
   return {
     name: o.name,
     workDir: o.workDir,
@@ -37,6 +38,7 @@ export function guestSpecFor(
     append: kernelCommandLine(plan, sc.guest.cmdline),
     scratch: sc.guest.disks.map((d) => ({ name: d.name, sizeMiB: d.size })),
     sshKey: plan.image.sshKey,
+    ...(plan.image.hostKey ? { hostKey: plan.image.hostKey } : {}),
     sink: o.sink,
   };
 }

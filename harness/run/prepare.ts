@@ -28,6 +28,7 @@ export async function prepareBoot(o: PrepareOptions): Promise<BootPlan> {
       id: image.id,
       rootfs: image.rootfs,
       sshKey: image.sshKey,
+      hostKey: image.hostKey,
       // A kernel without initrd (built, or a bzImage) cannot read hangar.ip=: it configures eth0 itself (ip=).
       bootArgs: kernel.initrd ? image.bootArgs : [...image.bootArgs, ...builtKernelArgs(baseKernelArgs({}))],
     },

@@ -16,13 +16,17 @@ function describeLayer(l: LayerRecord): string {
   return `${l.name}: ${l.type} on ${l.on}${at ? ` → ${at}` : ""}${facts ? ` (${facts})` : ""}${state}${down}`;
 }
 
-export interface ScenarioRunOptions {
+/** Runs one attempt: `runAttempt` here, or a remote executor (a farm worker) that returns the same result. */
+export type AttemptExecutor = (o: AttemptOptions) => Promise<AttemptResult>;
+
+/** What a caller may set on every attempt of a scenario (tests: a fake machine, short heartbeats, fault hooks; the farm: an executor). */
+export type AttemptHooks = Pick<AttemptOptions, "watchdog" | "onMachineReady" | "machineFactory" | "signal"> & { executor?: AttemptExecutor };
+
+export interface ScenarioRunOptions extends AttemptHooks {
   plan: BootPlan;
   store: ResultStore;
   sink: EventSink;
   attempts?: number;
-  watchdog?: AttemptOptions["watchdog"];
-  onGuestReady?: AttemptOptions["onGuestReady"];
 }
 
 /** Run a scenario's attempts one after the other and summarise them. */
@@ -30,16 +34,11 @@ export async function runScenario(sc: Scenario, o: ScenarioRunOptions): Promise<
   const t0 = Date.now();
   const n = o.attempts ?? sc.attempts;
   const results: AttemptResult[] = [];
+  const { watchdog, onMachineReady, machineFactory, signal } = o;
   for (let i = 1; i <= n; i++) {
-    const r = await runAttempt({
-      scenario: sc,
-      attempt: i,
-      dir: o.store.attemptDir(sc.name, i),
-      plan: o.plan,
-      sink: o.sink,
-      ...(o.watchdog ? { watchdog: o.watchdog } : {}),
-      ...(o.onGuestReady ? { onGuestReady: o.onGuestReady } : {}),
-    });
+    // Nothing new starts once the run is being stopped.
+    if (signal?.aborted) break;
+    const r = await (o.executor ?? runAttempt)({ scenario: sc, attempt: i, dir: o.store.attemptDir(sc.name, i), plan: o.plan, sink: o.sink, watchdog, onMachineReady, machineFactory, signal });
     results.push(r);
     // A kernel without a required option will not grow it on the next attempt.
     if (r.verdict === "skipped") break;

@@ -1,6 +1,5 @@
-import { errorMessage, sleep, type EventSink } from "../common/index.ts";
-import { HEARTBEAT_COMMAND } from "../guest/index.ts";
-import type { Guest } from "../vm/index.ts";
+import { sleep, timeout, type EventSink } from "../common/index.ts";
+import type { Machine } from "../vm/index.ts";
 
 export interface WatchdogOptions {
   /** Wall-clock deadline of the attempt, as an absolute time (ms since epoch). */
@@ -11,18 +10,18 @@ export interface WatchdogOptions {
   misses: number;
 }
 
-export type TripReason = { kind: "deadline" | "unresponsive" | "qemu-exited"; detail: string };
+export type TripReason = { kind: "deadline" | "unresponsive" | "qemu-exited" | "interrupted"; detail: string };
 
-export const DEFAULT_WATCHDOG: Omit<WatchdogOptions, "deadlineAt"> = {
-  heartbeatEveryMs: 5_000,
-  heartbeatTimeoutMs: 15_000,
-  misses: 3,
-};
+/** Heartbeat settings from the timeouts table (scaled by --time-scale). */
+export function defaultWatchdog(): Omit<WatchdogOptions, "deadlineAt"> {
+  return { heartbeatEveryMs: timeout("heartbeatEvery"), heartbeatTimeoutMs: timeout("heartbeatTimeout"), misses: 3 };
+}
 
 /**
- * Watches one guest: a wall-clock deadline, an SSH heartbeat and QEMU's liveness. When one
- * fails it aborts `signal`, so whatever the attempt awaits is cut short. Heartbeats only
- * start once `armHeartbeat()` is called (after SSH is up).
+ * Watches one machine: a wall-clock deadline, a heartbeat (the machine's health check, which
+ * re-makes a dropped connection) and the machine's liveness. When one fails it aborts
+ * `signal`, so whatever the attempt awaits is cut short. Heartbeats only start once
+ * `armHeartbeat()` is called (after boot).
  */
 export class Watchdog {
   private readonly ac = new AbortController();
@@ -34,7 +33,7 @@ export class Watchdog {
   beats = 0;
 
   constructor(
-    private readonly guest: Guest,
+    private readonly machine: Machine,
     private readonly opts: WatchdogOptions,
     private readonly sink: EventSink,
   ) {}
@@ -43,16 +42,18 @@ export class Watchdog {
     return this.ac.signal;
   }
 
+  /** The longest the watchdog needs to declare a silent guest unresponsive. */
+  get window(): number {
+    return this.opts.misses * (this.opts.heartbeatEveryMs + this.opts.heartbeatTimeoutMs) + this.opts.heartbeatEveryMs;
+  }
+
   start(): void {
     const left = Math.max(0, this.opts.deadlineAt - Date.now());
     this.timer = setTimeout(() => this.trip({ kind: "deadline", detail: `attempt deadline passed` }), left);
     this.timer.unref();
-    void this.guest.waitExit(Math.max(1, left + 60_000)).then(
-      () => {
-        if (!this.stopped) this.trip({ kind: "qemu-exited", detail: `QEMU exited (code ${this.guest.exit?.code ?? "?"})` });
-      },
-      () => {},
-    );
+    void this.machine.exited.then((e) => {
+      if (!this.stopped) this.trip({ kind: "qemu-exited", detail: `the machine exited (code ${e.code ?? "?"}${e.signal ? `, ${e.signal}` : ""})` });
+    });
   }
 
   armHeartbeat(): void {
@@ -65,15 +66,7 @@ export class Watchdog {
     while (!this.stopped && !this.ac.signal.aborted) {
       await sleep(this.opts.heartbeatEveryMs, this.ac.signal);
       if (this.stopped || this.ac.signal.aborted) return;
-      let ok = false;
-      try {
-        // A dropped connection (keepalive timeout under load) is retried once per beat.
-        if (!this.guest.ssh?.connected) await this.guest.reconnect(this.opts.heartbeatTimeoutMs);
-        const r = await this.guest.exec(HEARTBEAT_COMMAND, { timeoutMs: this.opts.heartbeatTimeoutMs });
-        ok = !r.timedOut && r.code === 0;
-      } catch (err) {
-        this.sink.emit({ type: "log", level: "debug", message: `heartbeat: ${errorMessage(err)}` });
-      }
+      const ok = await this.machine.healthCheck(this.opts.heartbeatTimeoutMs).catch(() => false);
       if (this.stopped) return;
       if (ok) {
         this.missed = 0;
@@ -82,7 +75,7 @@ export class Watchdog {
         this.trip({ kind: "unresponsive", detail: `guest unresponsive: ${this.missed} heartbeats missed (each ${this.opts.heartbeatTimeoutMs / 1000} s)` });
         return;
       } else {
-        this.sink.emit({ type: "log", level: "warn", message: `${this.guest.spec.name}: heartbeat missed (${this.missed}/${this.opts.misses})` });
+        this.sink.emit({ type: "log", level: "warn", message: `${this.machine.name}: heartbeat missed (${this.missed}/${this.opts.misses})` });
       }
     }
   }
@@ -90,7 +83,7 @@ export class Watchdog {
   trip(reason: TripReason): void {
     if (this.reason || this.stopped) return;
     this.reason = reason;
-    this.sink.emit({ type: "log", level: "warn", message: `${this.guest.spec.name}: watchdog: ${reason.detail}` });
+    this.sink.emit({ type: "log", level: "warn", message: `${this.machine.name}: watchdog: ${reason.detail}` });
     this.ac.abort();
   }
 
@@ -108,7 +101,10 @@ export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T>
     return Promise.reject(new Error("aborted by watchdog"));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error("aborted by watchdog"));
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(new Error("aborted by watchdog"));
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(
       (v) => {

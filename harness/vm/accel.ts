@@ -2,6 +2,7 @@ import { readFile, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { z } from "zod";
 import { cacheDir, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import { buildQemuArgs, type Accel } from "./qemu-args.ts";
 import { buildProbeInitramfs, PROBE_MARKER } from "./probe-initramfs.ts";
@@ -9,15 +10,29 @@ import { registerChild, unregisterChild } from "./reaper.ts";
 
 export const QEMU_BINARY = "qemu-system-x86_64";
 
-export interface AccelProbe {
-  accel: Accel;
-  qemuVersion: string;
-  kernel: string;
-  probedAt: string;
+const accelProbeSchema = z.object({
+  accel: z.enum(["kvm", "tcg"]),
+  qemuVersion: z.string(),
+  kernel: z.string(),
+  probedAt: z.string(),
   /** Why KVM was not used, when it was not. */
-  kvmError?: string;
-  tcgBootMs?: number;
-  kvmBootMs?: number;
+  kvmError: z.string().optional(),
+  tcgBootMs: z.number().optional(),
+  kvmBootMs: z.number().optional(),
+});
+
+export type AccelProbe = z.infer<typeof accelProbeSchema>;
+
+/** The cached decision, when the file holds a valid one (anything else: probe again). */
+async function readProbe(): Promise<AccelProbe | undefined> {
+  const text = await readFile(probeFile(), "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const r = accelProbeSchema.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ProbeOutcome {
@@ -86,7 +101,7 @@ export async function resolveAccel(opts: { mode: "auto" | Accel; kernel: string;
     return { accel: opts.mode, qemuVersion: version, kernel: opts.kernel, probedAt: new Date().toISOString() };
   }
   if (!opts.refresh) {
-    const cached = await readFile(probeFile(), "utf8").then((t) => JSON.parse(t) as AccelProbe, () => undefined);
+    const cached = await readProbe();
     if (cached && cached.qemuVersion === version && cached.kernel === opts.kernel) {
       opts.sink.emit({ type: "log", level: "debug", message: `accelerator ${cached.accel} (cached probe of ${cached.probedAt})` });
       return cached;

@@ -7,7 +7,6 @@ export class QmpClient {
   private buf = "";
   private nextId = 1;
   private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  readonly events: { event: string; data?: unknown; timestamp?: unknown }[] = [];
 
   constructor(private readonly path: string) {}
 
@@ -53,10 +52,8 @@ export class QmpClient {
       } catch {
         continue;
       }
-      if (typeof msg.event === "string") {
-        if (this.events.length < 1000) this.events.push(msg as (typeof this.events)[number]);
-        continue;
-      }
+      // Asynchronous events (SHUTDOWN, …) are not used: the process exit says it all.
+      if (typeof msg.event === "string") continue;
       const id = typeof msg.id === "string" ? msg.id : undefined;
       const p = id ? this.pending.get(id) : undefined;
       if (!p || !id) continue;

@@ -1,32 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
-import { Client, type ClientChannel } from "ssh2";
+import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
 import { errorMessage, retryUntil, withDeadline, type EventSink } from "../common/index.ts";
-
-export interface ExecResult {
-  code: number | null;
-  signal?: string;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  durationMs: number;
-}
-
-export interface ExecOptions {
-  timeoutMs: number;
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
-  /** Bytes written to the command's stdin (then closed): how files reach the guest. */
-  input?: Buffer;
-  /** Bytes of stdout/stderr kept in the result (the rest is still streamed). */
-  maxOutput?: number;
-}
+import { hostKeyMatches, hostKeyType } from "../image/index.ts";
+import type { ExecOptions, ExecResult } from "./machine.ts";
 
 export interface SshTarget {
   host: string;
   port: number;
   user: string;
   privateKeyPath: string;
+  /** The guest's host public key ("<type> <base64>"): the connection is refused when the guest shows another. */
+  hostKey?: string;
 }
 
 /**
@@ -64,8 +49,8 @@ export class SshSession {
           readyTimeout: ms,
           keepaliveInterval: 5_000,
           keepaliveCountMax: 3,
-          // Host keys of throwaway guests are generated per image; nothing to verify against.
-          hostVerifier: () => true,
+          // The image pins the guest's host key: a guest showing another is refused.
+          ...pinning(this.target.hostKey),
         });
       }),
       ms + 1_000,
@@ -261,4 +246,14 @@ export function openWithBanner(host: string, port: number, ms: number): Promise<
     sock.on("error", () => done(false));
     sock.on("close", () => done(false));
   });
+}
+
+/** ssh2 settings that accept only the pinned host key (none pinned, e.g. a test target: any). */
+function pinning(hostKey: string | undefined): Pick<ConnectConfig, "algorithms" | "hostVerifier"> {
+  if (!hostKey) return { hostVerifier: () => true };
+  const type = hostKeyType(hostKey);
+  return {
+    ...(type ? { algorithms: { serverHostKey: [type as ServerHostKeyAlgorithm] } } : {}),
+    hostVerifier: (key: Buffer) => hostKeyMatches(hostKey, key),
+  };
 }

@@ -1,17 +1,16 @@
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { nullSink } from "../../harness/common/index.ts";
 import { ensureImage } from "../../harness/image/index.ts";
 import { probeBoot, resolveAccel } from "../../harness/vm/index.ts";
 import { buildProbeInitramfs } from "../../harness/vm/probe-initramfs.ts";
+import { tempDir } from "./setup.ts";
 
 describe("accelerator probe (real boots)", () => {
   it("boots the image kernel with the busybox probe initramfs under TCG in seconds", async () => {
     const image = await ensureImage({ sink: nullSink });
-    const initramfs = await buildProbeInitramfs(join(await mkdtemp(join(tmpdir(), "hangar-t-")), "probe.cpio"));
+    const initramfs = await buildProbeInitramfs(join(await tempDir("hangar-t-"), "probe.cpio"));
     const r = await probeBoot("tcg", image.kernel, initramfs, 120_000);
     expect(r.error).toBeUndefined();
     expect(r.ok).toBe(true);

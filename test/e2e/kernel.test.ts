@@ -7,17 +7,16 @@
  *   CONFIG_PROVE_LOCKING=y. The scenarios that need such a kernel (selftest-lockdep, report
  *   004 with and without its known-bad patch) are in kernel-scenarios.test.ts.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, type EventBus } from "../../harness/common/index.ts";
 import { ensureKernelBuildHost } from "../../harness/cli/host-requirements.ts";
 import { loadScenario, scenarioSchema } from "../../harness/config/index.ts";
 import { DEFAULT_FRAGMENTS, buildKernel, listKernels } from "../../harness/kernel/index.ts";
-import { guestSpecFor, runSuite, type BootPlan } from "../../harness/run/index.ts";
-import { Guest, liveChildren } from "../../harness/vm/index.ts";
-import { realBootPlan, tempStore, testBus, workload } from "./setup.ts";
+import { runSuite, startSession, type BootPlan } from "../../harness/run/index.ts";
+import { liveChildren } from "../../harness/vm/index.ts";
+import { realBootPlan, tempDir, tempStore, testBus, workload } from "./setup.ts";
 
 describe.skipIf(!process.env.HANGAR_E2E_KERNEL)("hangar kernel build (HANGAR_E2E_KERNEL=1)", () => {
   it("builds the default fragments, then a second build is a cache hit", async () => {
@@ -83,19 +82,16 @@ describe.skipIf(!built)(`a built kernel boots the default image (${built?.meta.i
 
   it("has PROVE_LOCKING in /proc/config.gz and runs the release it was built as", async () => {
     const sc = scenarioSchema.parse({ name: "kernel-lockdep", steps: [{ name: "x", run: "true" }], expect: { outcome: "clean", signatures: [] } });
-    const dir = await mkdtemp(join(tmpdir(), "hangar-kernel-e2e-"));
-    const guest = new Guest(guestSpecFor(sc, plan, { name: "kernel-lockdep", workDir: dir, sink: bus }));
+    const dir = await tempDir("hangar-kernel-e2e-");
+    const session = await startSession({ scenario: { ...sc, file: "(inline)" }, plan, sink: bus, dir });
     try {
-      await guest.start();
-      await guest.waitSsh(300_000);
-      const cfg = await guest.exec("zcat /proc/config.gz | grep -E '^CONFIG_PROVE_LOCKING='", { timeoutMs: 30_000 });
+      const cfg = await session.ctx.exec("zcat /proc/config.gz | grep -E '^CONFIG_PROVE_LOCKING='", 30_000);
       expect(cfg.stdout.trim()).toBe("CONFIG_PROVE_LOCKING=y");
-      const uname = await guest.exec("uname -r", { timeoutMs: 15_000 });
+      const uname = await session.ctx.exec("uname -r", 15_000);
       expect(uname.stdout.trim()).toBe(built!.meta.version);
       // The ABBA test module's lockdep report: selftest-lockdep in kernel-scenarios.test.ts.
     } finally {
-      await guest.teardown();
-      await rm(dir, { recursive: true, force: true });
+      await session.close();
     }
   }, 10 * 60_000);
 });

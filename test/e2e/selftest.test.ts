@@ -63,7 +63,7 @@ describe("canary scenarios in real guests", () => {
     expect(liveChildren()).toEqual([]);
   }, 10 * 60_000);
 
-  it("a step stuck on a frozen filesystem times out: blocked tasks are dumped, the hang still counts, teardown escalates", async () => {
+  it("a step stuck on a frozen filesystem times out: blocked tasks are dumped, the hang still counts", async () => {
     const base = await loadScenario(workload("selftest-hung-task.yaml"));
     const sc = {
       ...base,
@@ -83,7 +83,7 @@ describe("canary scenarios in real guests", () => {
     const consoleLog = await readFile(join(r.dir, "console.log"), "utf8");
     expect(consoleLog).toMatch(/sysrq: Show Blocked State/);
     expect(consoleLog).toMatch(/hangar: phase=cooldown/);
-    expect(r.teardown?.endedBy).toBeDefined();
+    expect(r.phases.find((p) => p.phase === "workload")?.status).toBe("stuck");
     expect(liveChildren()).toEqual([]);
   }, 10 * 60_000);
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventBus, repoRoot, type TimedEvent } from "../../harness/common/index.ts";
@@ -40,8 +41,22 @@ export async function scenarioAttempt(plan: BootPlan, bus: EventBus, name: strin
   return runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
 }
 
+/** Temp dirs made for this test file, removed after it (HANGAR_KEEP_TEST_DIRS=1 keeps them to look at). */
+const temps: string[] = [];
+afterAll(async () => {
+  if (process.env.HANGAR_KEEP_TEST_DIRS) return;
+  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A temp dir removed after the test file. */
+export async function tempDir(prefix = "hangar-e2e-"): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
 export async function tempStore(): Promise<ResultStore> {
-  const root = await mkdtemp(join(tmpdir(), "hangar-results-"));
+  const root = await tempDir("hangar-results-");
   const store = new ResultStore(root);
   await store.init();
   return store;

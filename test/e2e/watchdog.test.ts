@@ -2,8 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { scenarioSchema, type Scenario } from "../../harness/config/index.ts";
-import { guestSpecFor, runAttempt, type BootPlan } from "../../harness/run/index.ts";
-import { Guest, liveChildren } from "../../harness/vm/index.ts";
+import { runAttempt, startSession, type BootPlan } from "../../harness/run/index.ts";
+import { liveChildren } from "../../harness/vm/index.ts";
 import type { EventBus, TimedEvent } from "../../harness/common/index.ts";
 import { alive, realBootPlan, tempStore } from "./setup.ts";
 
@@ -36,10 +36,10 @@ describe("watchdog", () => {
       dir: store.attemptDir(sc.name, 1),
       plan,
       sink: bus,
-      onGuestReady: (guest) => {
-        qemuPid = guest.pid;
+      onMachineReady: (machine) => {
+        qemuPid = machine.pid;
         // Freeze QEMU shortly after SSH came up, while the workload step runs.
-        setTimeout(() => process.kill(guest.pid!, "SIGSTOP"), 8_000).unref();
+        setTimeout(() => process.kill(machine.pid!, "SIGSTOP"), 8_000).unref();
       },
     });
     const took = Date.now() - t0;
@@ -104,24 +104,43 @@ describe("console flood", () => {
   }, 10 * 60_000);
 });
 
+describe("teardown escalation", () => {
+  it("a guest that ignores poweroff is ended by QMP quit after the poweroff deadline; nothing is left running", async () => {
+    const sc: Scenario = {
+      ...scenarioSchema.parse({
+        name: "deaf-to-poweroff",
+        // systemctl and poweroff become no-ops: the graceful step asks, and nothing happens.
+        steps: [{ name: "ignore-poweroff", run: "mount --bind /bin/true /usr/bin/systemctl && mount --bind /bin/true /usr/sbin/poweroff" }],
+        expect: { outcome: "clean", signatures: [] },
+      }),
+      file: "(inline)",
+    };
+    const store = await tempStore();
+    const r = await runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
+    expect(r.verdict, r.reason).toBe("clean");
+    expect(r.teardown?.steps[0]).toMatchObject({ step: "poweroff", ok: false });
+    expect(r.teardown?.endedBy).toBe("qmp-quit");
+    expect(liveChildren()).toEqual([]);
+  }, 5 * 60_000);
+});
+
 describe("sysrq through QMP", () => {
   it("reaches a live guest's kernel without SSH: sysrq-w lands in the console", async () => {
     const sc = scenarioSchema.parse({ name: "sysrq", steps: [{ name: "x", run: "true" }], expect: { outcome: "clean", signatures: [] } });
     const store = await tempStore();
-    const g = new Guest(guestSpecFor(sc, plan, { name: "sysrq", workDir: store.attemptDir("sysrq", 1), sink: bus }));
+    const session = await startSession({ scenario: { ...sc, file: "(inline)" }, plan, sink: bus, dir: store.attemptDir("sysrq", 1) });
+    const m = session.ctx.machine;
     try {
-      await g.start();
-      await g.waitSsh(180_000);
-      await g.sysrq("w");
+      await m.sysrq("w");
       const deadline = Date.now() + 30_000;
       let text = "";
       while (Date.now() < deadline && !/sysrq: Show Blocked State/.test(text)) {
         await new Promise((r) => setTimeout(r, 500));
-        text = await readFile(g.consoleLog, "utf8");
+        text = await readFile(m.consoleLog, "utf8");
       }
       expect(text).toMatch(/sysrq: Show Blocked State/);
     } finally {
-      await g.teardown({ graceful: false });
+      await session.close();
     }
     expect(liveChildren()).toEqual([]);
   }, 5 * 60_000);

@@ -1,9 +1,8 @@
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../../harness/common/index.ts";
-import { isSuiteFile, loadScenario, type Layer, type Scenario } from "../../../harness/config/index.ts";
+import type { Layer } from "../../../harness/config/index.ts";
+import { shippedScenarios } from "../../shipped-scenarios.ts";
 import {
   layerBuildScript,
   layerInspectCommand,
@@ -32,13 +31,6 @@ function fakeOutput(layer: Layer, i: number): LayerOutput {
   if (layer.type === "loop") return { dev: `/dev/loop${i}`, facts: {} };
   if (layer.type === "dm-thin") return { dev: `/dev/mapper/hangar-${layer.name}`, facts: { meta_loop: "/dev/loop8", data_loop: "/dev/loop9" } };
   return { path: `/mnt/x/${layer.name}.img`, facts: {} };
-}
-
-async function shippedScenarios(): Promise<Scenario[]> {
-  const dir = join(repoRoot, "workloads");
-  const out: Scenario[] = [];
-  for (const f of (await readdir(dir)).filter((f) => f.endsWith(".yaml"))) if (!(await isSuiteFile(join(dir, f)))) out.push(await loadScenario(join(dir, f)));
-  return out;
 }
 
 describe("guest scripts of every shipped scenario parse as POSIX sh", async () => {
@@ -136,7 +128,7 @@ describe("workload scripts run for real (host sh, a temp directory)", () => {
       await writeFile(join(dir, "fs_mark"), "#!/bin/sh\necho 'fs_mark: boom' >&2\nexit 1\n");
       await chmod(join(dir, "fs_mark"), 0o755);
       const script = stepScript(
-        { name: "f", phase: "workload", mayFail: false, background: false, fsmark: { layer: "l", duration: 1000, threads: 1, files: 1, size: 0, dirs: 1, sync: 0, remove: true } },
+        { name: "f", phase: "workload", mayFail: false, background: false, fsmark: { layer: "l", duration: 3000, threads: 1, files: 1, size: 0, dirs: 1, sync: 0, remove: true } },
         { l: dir },
       );
       const r = await execa("sh", ["-eu", "-c", script], { reject: false, timeout: 20_000, env: { PATH: `${dir}:${process.env.PATH}` } });

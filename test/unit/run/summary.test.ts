@@ -13,7 +13,7 @@ const sc = (outcome: "reproduced" | "clean"): Scenario => ({
 });
 
 const attempts = (...v: AttemptVerdict[]): AttemptResult[] =>
-  v.map((verdict, i) => ({ scenario: "s", attempt: i + 1, verdict, dir: `/r/${i}`, reports: [], steps: [], storage: [], startedAt: "", durationMs: 1 }));
+  v.map((verdict, i) => ({ scenario: "s", attempt: i + 1, verdict, dir: `/r/${i}`, reports: [], steps: [], storage: [], phases: [], startedAt: "", durationMs: 1 }));
 
 describe("scenario outcome", () => {
   it("reproduced expectation: met when any attempt reproduced; rate over judged attempts", () => {

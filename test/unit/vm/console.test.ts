@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConsoleFollower } from "../../../harness/vm/index.ts";
+import { ConsoleFollower } from "../../../harness/vm/console.ts";
 
 let dir: string;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseKernelArgs, buildQemuArgs, qemuEscape, type QemuSpec } from "../../../harness/vm/index.ts";
+import { baseKernelArgs, buildQemuArgs, qemuEscape, type QemuSpec } from "../../../harness/vm/qemu-args.ts";
 
 const spec: QemuSpec = {
   accel: "tcg",

@@ -1,0 +1,121 @@
+/** What the phases of one attempt share: the scenario, the machine, the watchdog, and the result as it grows. */
+import { timeout, type EventSink } from "../common/index.ts";
+import { createReportStream } from "../detect/index.ts";
+import { markCommand } from "../guest/index.ts";
+import type { Scenario } from "../config/index.ts";
+import type { PressureEvidence } from "../guest/index.ts";
+import { createQemuMachine, type ExecResult, type KernelLogFollower, type KernelLogStatus, type Machine, type MachineFactory, type TeardownReport } from "../vm/index.ts";
+import { guestSpecFor, type BootPlan } from "./boot-plan.ts";
+import type { LayerRecord } from "./storage-stage.ts";
+import type { PressureStage } from "./pressure-stage.ts";
+import { defaultWatchdog, unlessAborted, Watchdog, type WatchdogOptions } from "./watchdog.ts";
+
+export interface StepRecord {
+  name: string;
+  phase: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  stdoutTail: string;
+  stderrTail: string;
+}
+
+/** What the phases find out, in the order they find it (becomes part of the attempt's result). */
+export interface AttemptFacts {
+  bootMs?: number;
+  kernelRelease?: string;
+  missingOptions?: string[];
+  /** Detector settings as applied in the guest (and those the kernel lacks). */
+  detectors?: { sysctl: Record<string, string | number>; params: Record<string, string> };
+  storage: LayerRecord[];
+  steps: StepRecord[];
+  pressure?: PressureEvidence;
+  watchdog?: { tripped: string; detail: string; sysrq: string[] };
+  kernelLog?: KernelLogStatus;
+  teardown?: TeardownReport;
+}
+
+export interface AttemptContext {
+  readonly sc: Scenario;
+  readonly attempt: number;
+  /** `<scenario>#<attempt>`, for events. */
+  readonly name: string;
+  readonly plan: BootPlan;
+  readonly machine: Machine;
+  readonly sink: EventSink;
+  readonly watchdog: Watchdog;
+  readonly facts: AttemptFacts;
+  /** Environment every step sees (disks, modules, storage outputs). */
+  env: Record<string, string>;
+  /** Mount point per filesystem layer. */
+  mounts: Record<string, string>;
+  /** Set by the storage phase: what the layers built. */
+  storageBuilt: boolean;
+  pressure?: PressureStage;
+  /** Releases the built kernel's in-use mark (taken at boot). */
+  releaseKernel?: () => Promise<void>;
+  /** Called once the machine runs commands (tests inject faults here). */
+  onMachineReady?: (m: Machine) => void | Promise<void>;
+  kernelLog?: KernelLogFollower;
+  /** Where the kernel log followed over SSH is written. */
+  writeKernelLog: (line: string) => void;
+  /** Run a guest command with a deadline; rejects as soon as the watchdog trips. */
+  exec(cmd: string, timeoutMs: number): Promise<ExecResult>;
+  /** Write a phase marker into the guest's kernel log (best effort). */
+  mark(fields: Record<string, string | number>): Promise<void>;
+}
+
+export interface ContextOptions {
+  scenario: Scenario;
+  attempt: number;
+  name: string;
+  dir: string;
+  plan: BootPlan;
+  sink: EventSink;
+  writeKernelLog: (line: string) => void;
+  watchdog?: Partial<Omit<WatchdogOptions, "deadlineAt">>;
+  machineFactory?: MachineFactory;
+  onMachineReady?: (machine: Machine) => void | Promise<void>;
+}
+
+/**
+ * A machine for the scenario (not started yet), its watchdog (deadline from now), live report
+ * detection on its console (reports become events as the guest prints them), and the helpers
+ * phases use to talk to it.
+ */
+export function createAttemptContext(o: ContextOptions): AttemptContext {
+  const { scenario: sc, sink, name } = o;
+  const machine = (o.machineFactory ?? createQemuMachine)(guestSpecFor(sc, o.plan, { name, workDir: o.dir, sink }));
+  const live = createReportStream();
+  const seen = new Set<string>();
+  machine.onConsoleLine((line) => {
+    for (const r of live.push(line)) {
+      if (seen.has(r.signature)) continue;
+      seen.add(r.signature);
+      sink.emit({ type: "report", guest: name, kind: r.kind, title: r.title });
+    }
+  });
+  const watchdog = new Watchdog(machine, { ...defaultWatchdog(), ...o.watchdog, deadlineAt: Date.now() + sc.deadline }, sink);
+  const exec = (cmd: string, timeoutMs: number) => unlessAborted(machine.exec(cmd, { timeoutMs }), watchdog.signal);
+  return {
+    sc,
+    attempt: o.attempt,
+    name,
+    plan: o.plan,
+    machine,
+    sink,
+    watchdog,
+    facts: { storage: [], steps: [] },
+    env: {},
+    mounts: {},
+    storageBuilt: false,
+    writeKernelLog: o.writeKernelLog,
+    exec,
+    mark: async (fields) => {
+      // Step markers are rendered by their step events; only phase changes are phase events.
+      if (fields.step === undefined) sink.emit({ type: "phase", guest: name, phase: String(fields.phase) });
+      await exec(markCommand(fields), timeout("guestShort")).catch(() => {});
+    },
+    ...(o.onMachineReady ? { onMachineReady: o.onMachineReady } : {}),
+  };
+}

@@ -1,0 +1,25 @@
+import type { AttemptContext } from "../context.ts";
+import { buildStorage, mountPoints, storageEnvironment, teardownStorage } from "../storage-stage.ts";
+import type { PhaseResult } from "./types.ts";
+
+/** Build the scenario's storage stack, layer by layer (records kept as they are made). */
+export async function storage(ctx: AttemptContext): Promise<PhaseResult> {
+  const { sc } = ctx;
+  await ctx.mark({ phase: "setup" });
+  const outputs = await buildStorage(sc.storage, ctx.machine.disks, ctx.exec, ctx.facts.storage, (layer) =>
+    ctx.mark({ phase: "setup", step: `storage.${layer.name}` }),
+  );
+  Object.assign(ctx.env, storageEnvironment(outputs, sc.storage));
+  ctx.mounts = mountPoints(outputs);
+  ctx.storageBuilt = true;
+}
+
+/**
+ * Take the stack down in reverse. A layer that will not come down is recorded on the layer
+ * (storage.json, the summary's storage lines), not judged: the workload is over by then.
+ */
+export async function storageDown(ctx: AttemptContext): Promise<PhaseResult> {
+  if (!ctx.sc.storage.length) return;
+  await ctx.mark({ phase: "teardown" });
+  await teardownStorage(ctx.sc.storage, ctx.facts.storage, ctx.exec);
+}
