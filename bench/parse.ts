@@ -1,56 +1,58 @@
 /**
- * Parser throughput and memory: a >= 50 MB console log built from the test fixtures (syzkaller reports
- * and real guest logs, repeated with shifted timestamps), parsed by the stream and by the batch parser.
- * Targets: >= 100 MB/s for both on the report-dense fixture mix; streaming memory bounded (it must not
- * grow with the log).
+ * Parser throughput and memory on logs whose reports are all distinct (issue 14): every copy of the
+ * fixtures gets its own function names (each `name+0x…` frame and `at: name` becomes `name_cN`),
+ * pids and timestamps, so no two reports of the log are the same and no cache of repeated report
+ * bodies could help. Targets:
+ *   - typical console (the real guest logs: boot and service noise around a few reports): >= 100 MB/s
+ *   - report-dense (every fixture: syzkaller's corpus and the real guests): >= 50 MB/s
+ *   - memory bounded while streaming: the live stream holds only open reports; the chunked log
+ *     parser (hangar parse) holds one copy of each distinct report it found, not the log.
  *
  *   npx tsx bench/parse.ts [sizeMB]
  *
- * Each throughput is the median of five passes (the machine may be busy booting guests), after one
- * untimed warm-up pass, over the log built beforehand: only parsing is timed, and no garbage of
- * building the log is collected inside the timed loop. Memory while streaming is measured first, on a
- * fresh heap, with the log generated one copy of the fixtures at a time, so that its figures are the
- * parser's own and not the log's.
+ * Each throughput is the median of five passes after one untimed warm-up pass, over a log built
+ * beforehand (only parsing is timed). Memory is measured on logs generated one copy at a time.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createReportStream, parseReports, stripSyzkallerHeader } from "../harness/detect/index.ts";
+import { createLogParser, createReportStream, parseReports, stripSyzkallerHeader } from "../harness/detect/index.ts";
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures");
-const TARGET_MBS = 100;
+const TARGET = { typical: 100, dense: 50 };
 const PASSES = 5;
 
-type Mix = "all" | "real";
+type Mix = "dense" | "typical";
 
 function fixtures(which: Mix): string[] {
   const syz = join(FIX, "syzkaller-reports");
   const real = join(FIX, "real-vm");
   return [
-    ...(which === "all"
+    ...(which === "dense"
       ? readdirSync(syz).filter((f) => /^\d+$/.test(f)).map((f) => stripSyzkallerHeader(readFileSync(join(syz, f), "utf8")))
       : []),
-    ...readdirSync(real).map((f) => readFileSync(join(real, f), "utf8")),
+    ...readdirSync(real).filter((f) => f.endsWith(".log")).map((f) => readFileSync(join(real, f), "utf8")),
   ].map((t) => (t.endsWith("\n") ? t : t + "\n"));
 }
 
-/** One copy of the fixtures with every timestamp shifted by `round * 1000` s (no two copies are equal). */
+/**
+ * One copy of the fixtures, distinct from every other copy: timestamps shifted by `round * 1000` s,
+ * function names of frames suffixed with the copy number, pids shifted.
+ */
 function copyOf(base: string[], round: number): string {
   const shift = round * 1000;
   const parts = base.map((t) =>
-    t.replace(/\[ *([0-9]+)\.([0-9]{6})\]/g, (_m, sec: string, us: string) => `[${String(Number(sec) + shift).padStart(5)}.${us}]`),
+    t
+      .replace(/\[ *([0-9]+)\.([0-9]{6})\]/g, (_m, sec: string, us: string) => `[${String(Number(sec) + shift).padStart(5)}.${us}]`)
+      .replace(/([A-Za-z_][A-Za-z0-9_]*)(\.[a-z]+\.[0-9]+)?\+0x/g, (_m, name: string, sfx: string | undefined) => `${name}_c${round}${sfx ?? ""}+0x`)
+      .replace(/:([0-9]+) blocked for/g, (_m, pid: string) => `:${Number(pid) + round} blocked for`),
   );
-  return parts.join(""); // one flat string, like a chunk read from a file or socket
+  return parts.join("");
 }
 
-/**
- * The log, one copy of the fixtures at a time, until `mb` megabytes.
- * "all": every fixture (syzkaller corpus + real guests): almost every line belongs to a report.
- * "real": the real guest logs only: a typical console, mostly boot and service noise.
- */
-function* logCopies(mb: number, which: Mix = "all"): Generator<string> {
+function* logCopies(mb: number, which: Mix): Generator<string> {
   const base = fixtures(which);
   let size = 0;
   for (let round = 0; size < mb * 1024 * 1024; round++) {
@@ -60,17 +62,16 @@ function* logCopies(mb: number, which: Mix = "all"): Generator<string> {
   }
 }
 
-/** The whole log as one string (for the batch parser). */
-export function buildLog(mb: number, which: Mix = "all"): string {
-  return [...logCopies(mb, which)].join("");
+function buildLog(mb: number, which: Mix): string {
+  const s = [...logCopies(mb, which)].join("");
+  s.indexOf("\u0001"); // flat before timing
+  return s;
 }
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const verdict = (mbs: number) => (mbs >= TARGET_MBS ? "ok" : "BELOW TARGET");
 
-/** `global.gc`, also when node was started without --expose-gc. */
 function getGc(): () => void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (g) return g;
@@ -78,16 +79,6 @@ function getGc(): () => void {
   return runInNewContext("gc") as () => void;
 }
 
-interface StreamMemory {
-  bytes: number;
-  emitted: number;
-  peakRss: number;
-  peakHeap: number;
-  /** heap still in use after a full GC at the end of the log (the stream's retained state) */
-  retained: number;
-}
-
-/** Push every line of `text` (split like a console follower does); returns the reports emitted. */
 function pushLines(s: ReturnType<typeof createReportStream>, text: string, each?: () => void): number {
   let emitted = 0;
   let pos = 0;
@@ -102,117 +93,115 @@ function pushLines(s: ReturnType<typeof createReportStream>, text: string, each?
   return emitted;
 }
 
-/**
- * Memory while streaming: the log is generated one copy of the fixtures at a time and never held as a
- * whole; memory is sampled every 16k lines and a full GC runs between copies, so that the figures are
- * the parser's memory and not uncollected copies.
- */
-function streamMemory(sizeMB: number, gc: () => void): StreamMemory {
-  const s = createReportStream();
+interface Passes {
+  /** MB/s by the wall clock */
+  mbs: number[];
+  /** MB/s by the process's CPU time (less sensitive to other jobs on the machine; includes GC threads) */
+  cpu: number[];
+  n: number;
+}
+
+function passes(f: () => number, bytes: number): Passes {
+  f(); // warm-up
+  const mbs: number[] = [];
+  const cpu: number[] = [];
+  let n = 0;
+  for (let i = 0; i < PASSES; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    n = f();
+    mbs.push(bytes / MB / ((performance.now() - t0) / 1000));
+    const c = process.cpuUsage(c0);
+    cpu.push(bytes / MB / ((c.user + c.system) / 1e6));
+  }
+  return { mbs, cpu, n };
+}
+
+function line(label: string, r: Passes, target: number | undefined, bytes: number, what: string): void {
+  const m = median(r.mbs);
+  const verdict = target === undefined ? "no target" : `target >= ${target}: ${m >= target ? "ok" : "BELOW TARGET"}`;
+  console.log(
+    `  ${label.padEnd(44)} ${m.toFixed(0).padStart(4)} MB/s  (${verdict}; passes ${r.mbs.map((x) => x.toFixed(0)).join(", ")}; ` +
+      `by CPU time ${median(r.cpu).toFixed(0)} MB/s; ${mb(bytes)} MB, ${r.n} ${what})`,
+  );
+}
+
+interface Mem {
+  bytes: number;
+  reports: number;
+  peakHeap: number;
+  retained: number;
+}
+
+/** Memory while streaming `sizeMB` of distinct reports, generated one copy at a time. */
+function streamMemory(sizeMB: number, gc: () => void, kind: "live" | "chunked"): Mem {
+  const live = kind === "live" ? createReportStream() : undefined;
+  const parser = kind === "chunked" ? createLogParser() : undefined;
   let bytes = 0;
-  let emitted = 0;
-  let peakRss = 0;
+  let reports = 0;
   let peakHeap = 0;
   let n = 0;
   const sample = () => {
     if ((++n & 0x3fff) !== 0) return;
-    const m = process.memoryUsage();
-    if (m.rss > peakRss) peakRss = m.rss;
-    if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
+    const h = process.memoryUsage().heapUsed;
+    if (h > peakHeap) peakHeap = h;
   };
-  for (const copy of logCopies(sizeMB)) {
+  for (const copy of logCopies(sizeMB, "dense")) {
     bytes += Buffer.byteLength(copy, "utf8");
-    emitted += pushLines(s, copy, sample);
+    if (live) reports += pushLines(live, copy, sample);
+    else for (let i = 0; i < copy.length; i += 256 * 1024) {
+      parser!.write(copy.slice(i, i + 256 * 1024));
+      sample();
+    }
     gc();
+    const h = process.memoryUsage().heapUsed;
+    if (h > peakHeap) peakHeap = h;
   }
   gc();
-  const retained = process.memoryUsage().heapUsed; // the stream is still alive here
-  emitted += s.end().length;
-  return { bytes, emitted, peakRss, peakHeap, retained };
-}
-
-/** Throughput of the stream: every line of the (prebuilt) log pushed; only the push loop is timed. */
-function streamPasses(text: string): { mbs: number[]; emitted: number } {
-  pushLines(createReportStream(), text); // warm-up: one whole untimed pass (JIT tiers, heap size)
-  const mbs: number[] = [];
-  let emitted = 0;
-  const bytes = Buffer.byteLength(text, "utf8");
-  for (let i = 0; i < PASSES; i++) {
-    const s = createReportStream();
-    const t0 = performance.now();
-    emitted = pushLines(s, text) + s.end().length;
-    mbs.push(bytes / MB / ((performance.now() - t0) / 1000));
-  }
-  return { mbs, emitted };
-}
-
-function batchPasses(text: string): { mbs: number[]; reports: number } {
-  parseReports(text); // warm-up: one whole untimed pass (JIT tiers, heap size)
-  const mbs: number[] = [];
-  let reports = 0;
-  const bytes = Buffer.byteLength(text, "utf8");
-  for (let i = 0; i < PASSES; i++) {
-    const t0 = performance.now();
-    reports = parseReports(text).length;
-    mbs.push(bytes / MB / ((performance.now() - t0) / 1000));
-  }
-  return { mbs, reports };
+  const retained = process.memoryUsage().heapUsed;
+  if (live) reports += live.end().length;
+  else reports = parser!.end().reports.length;
+  return { bytes, reports, peakHeap, retained };
 }
 
 export async function benchParse(sizeMB = 64): Promise<void> {
   const gc = getGc();
-  console.log(`parse bench: ${sizeMB} MB logs from the fixtures (timestamps shifted per copy); target >= ${TARGET_MBS} MB/s; median of ${PASSES} passes`);
+  const load = (await import("node:os")).loadavg()[0]!.toFixed(1);
+  console.log(`parse bench: ${sizeMB} MB logs of distinct reports (frames renamed per copy of the fixtures); median of ${PASSES} passes; load average ${load}`);
 
-  // --- memory while streaming: first, on a fresh heap, the log never held as a whole
-  streamMemory(2, gc); // JIT warm-up
-  gc();
-  const before = process.memoryUsage();
-  const mem = streamMemory(sizeMB, gc);
-
-  // --- stream throughput, then batch: the whole log as one string (built outside the timed loops)
-  let text: string | undefined = buildLog(sizeMB);
-  const stream = streamPasses(text);
-  const sm = median(stream.mbs);
-  console.log(
-    `  stream, report-dense fixture mix:        ${sm.toFixed(0).padStart(4)} MB/s  (target >= ${TARGET_MBS}: ${verdict(sm)}; ` +
-      `passes ${stream.mbs.map((x) => x.toFixed(0)).join(", ")}; ${mb(Buffer.byteLength(text, "utf8"))} MB, ${stream.emitted} reports emitted)`,
-  );
-  console.log(
-    `  memory while streaming ${mb(mem.bytes)} MB:      peak RSS ${mb(mem.peakRss)} MB (+${mb(mem.peakRss - before.rss)} MB over ${mb(before.rss)} MB at start), ` +
-      `peak heap +${mb(mem.peakHeap - before.heapUsed)} MB (incl. garbage of the current copy), ` +
-      `retained after GC +${mb(mem.retained - before.heapUsed)} MB  (target: bounded, independent of the log size)`,
-  );
-
-  const dense = batchPasses(text);
-  const dm = median(dense.mbs);
-  console.log(
-    `  batch, report-dense fixture mix:         ${dm.toFixed(0).padStart(4)} MB/s  (target >= ${TARGET_MBS}: ${verdict(dm)}; ` +
-      `passes ${dense.mbs.map((x) => x.toFixed(0)).join(", ")}; ${mb(Buffer.byteLength(text, "utf8"))} MB, ${dense.reports} distinct reports)`,
-  );
-  text = undefined;
-  gc();
-
-  let typical: string | undefined = buildLog(sizeMB, "real");
-  const real = batchPasses(typical);
-  const rm = median(real.mbs);
-  console.log(
-    `  batch, typical console (real guest logs): ${rm.toFixed(0).padStart(4)} MB/s  (target >= ${TARGET_MBS}: ${verdict(rm)}; ` +
-      `passes ${real.mbs.map((x) => x.toFixed(0)).join(", ")}; ${mb(Buffer.byteLength(typical, "utf8"))} MB, ${real.reports} distinct reports)`,
-  );
+  let typical: string | undefined = buildLog(sizeMB, "typical");
+  const tb = Buffer.byteLength(typical, "utf8");
+  line("batch, typical console (real guest logs)", passes(() => parseReports(typical!).length, tb), TARGET.typical, tb, "distinct reports");
+  line("stream, typical console", passes(() => { const s = createReportStream(); return pushLines(s, typical!) + s.end().length; }, tb), TARGET.typical, tb, "reports");
   typical = undefined;
   gc();
 
-  // --- for information: every report new to the parser (a fresh parser per copy of the fixtures, so
-  // the cache of repeated reports only helps within one copy)
-  const one = copyOf(fixtures("all"), 0);
-  for (let i = 0; i < 5; i++) parseReports(one);
-  const fresh: number[] = [];
-  for (let p = 0; p < PASSES; p++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 20; i++) parseReports(one);
-    fresh.push((20 * Buffer.byteLength(one, "utf8")) / MB / ((performance.now() - t0) / 1000));
+  let dense: string | undefined = buildLog(sizeMB, "dense");
+  const db = Buffer.byteLength(dense, "utf8");
+  line("batch, report-dense (all fixtures)", passes(() => parseReports(dense!).length, db), TARGET.dense, db, "distinct reports");
+  line("stream, report-dense", passes(() => { const s = createReportStream(); return pushLines(s, dense!) + s.end().length; }, db), TARGET.dense, db, "reports");
+  line("chunked log parser (hangar parse), dense", passes(() => {
+    const p = createLogParser();
+    for (let i = 0; i < dense!.length; i += 256 * 1024) p.write(dense!.slice(i, i + 256 * 1024));
+    return p.end().reports.length;
+  }, db), TARGET.dense, db, "distinct reports");
+  dense = undefined;
+  gc();
+
+  // --- memory, on a fresh heap, the log never held as a whole
+  streamMemory(2, gc, "live");
+  for (const kind of ["live", "chunked"] as const) {
+    for (const size of [sizeMB / 4, sizeMB]) {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const m = streamMemory(size, gc, kind);
+      const per = kind === "chunked" && m.reports ? ` = ${((m.retained - before) / m.reports / 1024).toFixed(1)} KB per distinct report kept` : "";
+      console.log(
+        `  memory, ${kind === "live" ? "live stream (reports handed out)" : "chunked parser (reports kept)  "} ${mb(m.bytes).padStart(6)} MB: ` +
+          `peak heap +${mb(m.peakHeap - before)} MB, retained after GC +${mb(m.retained - before)} MB, ${m.reports} reports${per}`,
+      );
+    }
   }
-  console.log(`  batch, fixture mix, fresh parser per copy: ${median(fresh).toFixed(0).padStart(3)} MB/s  (no target; shows the share of the repeated-report cache)`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -69,6 +69,30 @@ export function frameOf(text: string): string | undefined {
   return f;
 }
 
+/**
+ * A C++ (Itanium ABI) mangled name without its parameters, as syzkaller's demangler prints it:
+ * `_Z8fakeNameiii` → `fakeName`, `_ZN2ns3fooEv` → `ns::foo`. Anything else is returned as is.
+ */
+export function demangle(name: string): string {
+  if (!name.startsWith("_Z")) return name;
+  let i = 2;
+  const nested = name.charCodeAt(i) === 78; /* N */
+  if (nested) i++;
+  const parts: string[] = [];
+  for (;;) {
+    let len = 0;
+    const start = i;
+    while (i < name.length && name.charCodeAt(i) >= 48 && name.charCodeAt(i) <= 57) len = len * 10 + name.charCodeAt(i++) - 48;
+    if (i === start || len === 0 || i + len > name.length) return name;
+    parts.push(name.slice(i, i + len));
+    i += len;
+    if (!nested) break;
+    if (name.charCodeAt(i) === 69 /* E */) break;
+    if (i >= name.length) return name;
+  }
+  return parts.join("::");
+}
+
 function frameOfUncached(text: string): string | undefined {
   // cheap prefilter: frames contain `+0x` or `.` after the name, or an `(inline)`-free bare name with `[<`
   if (text.indexOf("+") < 0 && text.indexOf(".") < 0) return undefined;
@@ -77,7 +101,7 @@ function frameOfUncached(text: string): string | undefined {
     const name = m[1]!;
     // `Code:`-like or register lines never reach here (they have ':' after the word, not '.'/'+')
     if (allDigits(name)) return undefined;
-    return name;
+    return name.charCodeAt(0) === 95 && name.charCodeAt(1) === 90 ? demangle(name) : name;
   }
   const a = ARM_FRAME_RE.exec(text);
   return a ? a[2] : undefined;

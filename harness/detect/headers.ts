@@ -32,9 +32,10 @@ export const OOPS_HEADERS: OopsHeader[] = [
     header: "INFO:",
     ignore: new RegExp([
       "INFO: lockdep is turned off", "INFO: Stall ended before state dump start", "INFO: NMI handler",
-      "(?:handler|interrupt).*took too long", "_INFO:", "rmt_storage:INFO:",
-      "INFO: (?:Allocated|Freed|Slab 0x|Object 0x)",
+      "(?:handler|interrupt).*took too long", "_INFO:", "rmt_storage:INFO:", "INFO: (?:Slab|Object) 0x",
     ].join("|")),
+    // old SLUB-debug records inside a (KASAN) report belong to it; alone, they are a corrupted report
+    continuation: /INFO: (?:Allocated|Freed) in /,
   },
   { header: "Unable to handle kernel" },
   { header: "general protection fault", ignore: /general protection fault .* error:\d+ in |traps: .*general protection/ },
@@ -47,6 +48,7 @@ export const OOPS_HEADERS: OopsHeader[] = [
   { header: "kernel BUG at" },
   { header: "Kernel BUG at" },
   { header: "divide error:" },
+  { header: "int3:" },
   { header: "invalid opcode:", continuation: /invalid opcode:/ },
   { header: "UBSAN:" },
   { header: "Internal error:", continuation: /Internal error:/ },
@@ -68,7 +70,7 @@ const NO_COLON_RE = /BUG at|protection fault| memory|Kernel panic|Unable to hand
 /**
  * Could a header with a ':' end at this colon? Those headers are `BUG:`, `WARNING:`, `INFO:`,
  * `stack segment: `, `PANIC: double fault`, `divide error:`, `invalid opcode:`, `UBSAN:`,
- * `Internal error:`, `invoked oom-killer:` and `Out of memory: Kill`.
+ * `Internal error:`, `invoked oom-killer:`, `int3:` and `Out of memory: Kill`.
  */
 function headerColon(t: string, c: number): boolean {
   switch (t.charCodeAt(c - 1)) {
@@ -77,6 +79,7 @@ function headerColon(t: string, c: number): boolean {
     case 116 /* t */: return c >= 7 && t.startsWith("segment", c - 7);
     case 67 /* C */: return c >= 5 && t.startsWith("PANIC", c - 5);
     case 114 /* r */: return (c >= 5 && t.startsWith("error", c - 5)) || (c >= 6 && t.startsWith("killer", c - 6));
+    case 51 /* 3 */: return c >= 4 && t.startsWith("int3", c - 4);
     case 101 /* e */: return c >= 6 && t.startsWith("opcode", c - 6);
     case 78 /* N */: return c >= 5 && t.startsWith("UBSAN", c - 5);
     case 121 /* y */: return c >= 6 && t.startsWith("memory", c - 6);

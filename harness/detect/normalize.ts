@@ -1,4 +1,5 @@
 /** Title normalization, so that the same bug gets the same title on every run (syzkaller rules). */
+import { MAX_RAW_TITLE_CHARS } from "./limits.ts";
 
 const RULES: [RegExp, string][] = [
   [/syz-executor\.?[0-9]+(?:(?:\/|:)[0-9]+)?/g, "syz-executor"],
@@ -6,7 +7,8 @@ const RULES: [RegExp, string][] = [
   [/([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}/g, "$1ADDR"],
   [/([^a-zA-Z0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}/g, "$1IP"],
   [/(\.\w+)(?::[0-9]+)+/g, "$1:LINE"],
-  [/([a-zA-Z0-9_.]+)\+0x[0-9a-f]+\/0x[0-9a-f]+/g, "$1"],
+  // starting only where a name starts (the lookbehind) keeps this linear on long runs of name characters
+  [/(?<![a-zA-Z0-9_.])([a-zA-Z0-9_.]+)\+0x[0-9a-f]+\/0x[0-9a-f]+/g, "$1"],
   [/CPU#[0-9]+/g, "CPU"],
   [/(\W)(\d+)(\W|$)/g, "$1NUM$3"],
   [/\d{7,}/g, "NUM"],
@@ -23,8 +25,12 @@ export function detach(s: string): string {
 const MEMO_MAX = 4096;
 const memo = new Map<string, string>();
 
-/** normalizeTitle is pure and titles repeat (the same bug over and over): memoized, bounded. */
-export function normalizeTitle(title: string): string {
+/**
+ * normalizeTitle is pure and titles repeat (the same bug over and over): memoized, bounded. Only the
+ * first MAX_RAW_TITLE_CHARS characters are normalized (the title keeps 120).
+ */
+export function normalizeTitle(whole: string): string {
+  const title = whole.length > MAX_RAW_TITLE_CHARS ? whole.slice(0, MAX_RAW_TITLE_CHARS) : whole;
   let v = memo.get(title);
   if (v === undefined) {
     v = normalizeTitleUncached(title);

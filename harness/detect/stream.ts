@@ -7,6 +7,8 @@
  */
 import { PROBE_RE, findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
 import { CONTINUATION_CTX, parseLineLazy, type Line } from "./prefix.ts";
+import { detachedPrefix, splitCRs } from "./lines.ts";
+import { MAX_LINE_CHARS } from "./limits.ts";
 import {
   FAMILY_TAIL, LOCKDEP_HEADER_RE, PREAMBLE_RE, isStackStart, familyOf, isReportLike, isStackish,
   isTailLine, type ReportFamily,
@@ -19,6 +21,8 @@ import type { Report } from "./types.ts";
 export interface ReportStreamOptions {
   /** lines kept per report; a longer report is cut and marked corrupted ("truncated") */
   maxReportLines?: number;
+  /** characters kept per report (raw lines); a longer report is cut and marked corrupted ("truncated") */
+  maxReportChars?: number;
   /** consecutive lines that do not look like report output before an unfinished report is closed */
   idleLines?: number;
   /** consecutive lines of other console contexts (other CPUs/tasks) before an open report is closed */
@@ -51,10 +55,33 @@ export interface OpenReport {
   foreign: number;
   acceptAllCpus: boolean;
   gap: number;
+  /** characters of the raw lines so far */
+  chars: number;
   truncated?: string;
+  /**
+   * The report of the same caller context that this one's header cut short: it is emitted when this
+   * one is, its title searched in its own lines and then in this report's (see `continuation`).
+   */
+  cutShort?: OpenReport;
+  /** lines printed after the report, by the same task or CPU, where its title may still be found */
+  continuation?: Line[];
+}
+
+/**
+ * Lines of the next report lent to one it cut short. syzkaller searches a report's title in everything
+ * its task printed after it when the console has caller ids (`[ T123]`): a lockdep splat interrupted
+ * by a GPF is named by the GPF's stack.
+ */
+const CONTINUATION_LINES = 300;
+
+/** A caller-id context (`T123`, `C1`), as opposed to "" and "console". */
+function isCallerCtx(ctx: string): boolean {
+  return ctx !== "" && ctx !== "console";
 }
 
 const LOOKBEHIND = 4;
+/** printk's marker before a message printed again because its first printing was cut off. */
+const REPLAYING = "** replaying previous printk message **";
 const MAX_STACK_GAP = 2;
 const MAX_CONTEXTS = 64;
 
@@ -72,6 +99,10 @@ export function createReportStream(opts: ReportStreamOptions = {}): ReportStream
 export interface Collector extends ReportStream {
   /** push(), adding the completed reports to `out` */
   pushInto(line: string, out: Report[]): void;
+  /** end(), the open reports cut for `reason` (they are marked corrupted with it) */
+  end(reason?: string): Report[];
+  /** a line already split and cut (lines.ts) with its line number, adding the completed reports to `out` */
+  pushLine(line: string, n: number, out: Report[]): void;
   /** with lazyText: the lines of each report added to an `out` array so far, in the same order (the caller empties it) */
   emittedLines: Line[][];
 }
@@ -82,6 +113,7 @@ export interface Collector extends ReportStream {
  */
 export function createCollector(opts: ReportStreamOptions, lazyText: boolean): Collector {
   const maxLines = Math.max(20, opts.maxReportLines ?? 2000);
+  const maxChars = Math.max(20 * MAX_LINE_CHARS, opts.maxReportChars ?? 256 * 1024);
   const idleLines = opts.idleLines ?? 30;
   const maxForeign = opts.maxForeignLines ?? 200;
   const maxOpen = opts.maxOpenReports ?? 8;
@@ -123,16 +155,30 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
   }
 
   function finish(r: OpenReport, out: Report[], reason?: string): void {
-    open.delete(r.ctx);
-    openVersion++;
+    if (open.get(r.ctx) === r) {
+      open.delete(r.ctx);
+      openVersion++;
+    }
+    flushCutShort(r, out);
     if (reason && !r.truncated) r.truncated = reason;
     const rep = buildReport(r);
     const key = dedupKey(rep);
     const n = (seen.get(key) ?? 0) + 1;
-    if (seen.size < 100_000 || seen.has(key)) seen.set(key, n);
+    // a flat copy as the key: the report's strings may point into the input chunk
+    if (n > 1) seen.set(key, n);
+    else if (seen.size < 100_000) seen.set(key.length > 12 ? (" " + key).slice(1) : key, n);
     rep.count = n;
     out.push(rep);
     if (lazyText) emittedLines.push(r.lines);
+  }
+
+  /** Emit the report `r` cut short, its title searched in `r`'s lines too. At most one waits per report. */
+  function flushCutShort(r: OpenReport, out: Report[]): void {
+    const prev = r.cutShort;
+    if (!prev) return;
+    r.cutShort = undefined;
+    prev.continuation = r.lines.length > CONTINUATION_LINES ? r.lines.slice(0, CONTINUATION_LINES) : r.lines.slice();
+    finish(prev, out);
   }
 
   function append(r: OpenReport, l: Line, out: Report[]): boolean {
@@ -140,6 +186,11 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
       finish(r, out, "truncated: report longer than " + maxLines + " lines");
       return false;
     }
+    if (r.chars + l.raw.length > maxChars) {
+      finish(r, out, "truncated: report longer than " + maxChars + " characters");
+      return false;
+    }
+    r.chars += l.raw.length + 1;
     r.lines.push(l);
     return true;
   }
@@ -165,12 +216,33 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     return taken;
   }
 
+  /** The report the previous line started (see REPLAYING). */
+  let justStarted: OpenReport | undefined;
+
+  /** Forget a report whose header line turned out to be a truncated printk: the one it cut short goes on. */
+  function unstart(r: OpenReport): void {
+    open.delete(r.ctx);
+    openVersion++;
+    const prev = r.cutShort;
+    if (prev) {
+      prev.lines.push(...r.lines.slice(0, r.bodyStart));
+      open.set(prev.ctx, prev);
+    } else recent.set(r.ctx, r.lines.slice(0, r.bodyStart));
+  }
+
   function start(l: Line, header: OopsHeader, index: number, out: Report[]): void {
     const prev = open.get(l.ctx);
     let pre: Line[];
+    let cutShort: OpenReport | undefined;
     if (prev) {
       pre = preamble(l, prev);
-      finish(prev, out);
+      if (isCallerCtx(l.ctx)) {
+        // emitted with the new report (see cutShort); the one it cut short itself goes now
+        flushCutShort(prev, out);
+        cutShort = prev;
+        open.delete(prev.ctx);
+        openVersion++;
+      } else finish(prev, out);
     } else {
       pre = preamble(l, undefined);
     }
@@ -184,7 +256,7 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     open.set(l.ctx, {
       ctx: l.ctx, header, headerIndex: index, family, lines: [...pre, l], bodyStart: pre.length,
       state: "body", taskDepth: 0, sawTaskMarker: false, framesInStack: 0, unrelated: 0, foreign: 0,
-      acceptAllCpus: false, gap: 0,
+      acceptAllCpus: false, gap: 0, chars: [...pre, l].reduce((n, x) => n + x.raw.length + 1, 0), cutShort,
     });
   }
 
@@ -269,14 +341,26 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     return out;
   }
 
+  /** One line as a follower reads it: cut to the cap, split at lone CRs; every piece has its number. */
   function pushInto(raw: string, out: Report[]): void {
-    let l = parseLineLazy(raw, ++lineNo, false);
-    let probe = PROBE_RE.test(l.text);
-    if (probe && l.text.indexOf("\r") >= 0) {
-      // a '\r' inside the line: parse it again, removing every '\r'
-      l = parseLineLazy(raw, l.n, true);
-      probe = PROBE_RE.test(l.text);
+    const n = ++lineNo;
+    const line = raw.length > MAX_LINE_CHARS ? detachedPrefix(raw, 0, raw.length) : raw;
+    if (line.indexOf("\r") < 0) pushLine(line, n, out);
+    else splitCRs(line, (piece) => pushLine(piece, n, out));
+  }
+
+  /** A line without '\r' and at most MAX_LINE_CHARS long (see lines.ts), with its line number. */
+  function pushLine(raw: string, n: number, out: Report[]): void {
+    if (n > lineNo) lineNo = n;
+    if (raw.charCodeAt(0) === 42 /* * */ && raw.startsWith(REPLAYING)) {
+      // the previous line was cut off and is printed again next: it starts no report (syzkaller)
+      if (justStarted && open.get(justStarted.ctx) === justStarted) unstart(justStarted);
+      justStarted = undefined;
+      return;
     }
+    justStarted = undefined;
+    const l = parseLineLazy(raw, n, false);
+    const probe = PROBE_RE.test(l.text);
     if (l.ctx === CONTINUATION_CTX) l.ctx = lastCtx;
     lastCtx = l.ctx;
     const hit = findHeader(l.text, probe);
@@ -290,6 +374,7 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
         // the report was closed: fall through and start a new one
       }
       start(l, hit.header, hit.index, out);
+      justStarted = open.get(l.ctx);
       return;
     }
     let taken = false;
@@ -308,14 +393,14 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     if (!taken) remember(l);
   }
 
-  function end(): Report[] {
+  function end(cut?: string): Report[] {
     const out: Report[] = [];
     for (const r of [...open.values()]) {
       const unfinished = r.sawTaskMarker && r.taskDepth > 0 ? "truncated: log ended inside the stack trace" : undefined;
-      finish(r, out, unfinished);
+      finish(r, out, cut ?? unfinished);
     }
     return out;
   }
 
-  return { push, pushInto, end, emittedLines };
+  return { push, pushInto, pushLine, end, emittedLines };
 }

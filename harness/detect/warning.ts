@@ -1,9 +1,11 @@
 /** WARNING details: source location, message, and the workqueue flush-dependency pair. */
 import type { FlushDependency, WarningInfo } from "./types.ts";
 
-const FLUSH_RE =
-  /workqueue: WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[\S+\])? is flushing !WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[\S+\])?\s*$/;
-const FLUSH_PF_RE = /workqueue: PF_MEMALLOC task [0-9]+\((.+?)\) is flushing !WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[\S+\])?\s*$/;
+// `workqueue: WQ_MEM_RECLAIM %s:%ps is flushing !WQ_MEM_RECLAIM %s:%ps` (kernel/workqueue.c); a `%ps`
+// may carry a ` [module]` tag. Each part is a class its neighbours cannot match, so matching is linear.
+const WQ_WORK = String.raw`([^\s:]+):([^\s\[\]]+)(?: \[[^\]\s]*\])?`;
+const FLUSH_RE = new RegExp(String.raw`workqueue: WQ_MEM_RECLAIM ${WQ_WORK} is flushing !WQ_MEM_RECLAIM ${WQ_WORK}[ \t]*$`);
+const FLUSH_PF_RE = new RegExp(String.raw`workqueue: PF_MEMALLOC task [0-9]+\(([^()]+)\) is flushing !WQ_MEM_RECLAIM ${WQ_WORK}[ \t]*$`);
 
 export function flushDependencyOf(text: string): FlushDependency | undefined {
   if (!text.includes("is flushing !WQ_MEM_RECLAIM")) return undefined;

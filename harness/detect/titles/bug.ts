@@ -26,6 +26,15 @@ export const BUG_FORMATS: TitleFormat[] = [
   },
   {
     kind: "bug",
+    // `BUG: KFENCE: use-after-free read in f+0x1/0x2`, `memory corruption in`, `invalid free in`, …
+    title: re(String.raw`BUG: KFENCE: ([a-z\- ]+?) in {{FUNC}}`),
+    fmt: (m, f) => `KFENCE: ${m[1]} in ${f}`,
+    stack: { parts: [re(String.raw`BUG: KFENCE: [a-z\- ]+? in {{FUNC}}`), STACK] },
+    // the stack follows the header without a `Call Trace:` line
+    noStackTrace: true,
+  },
+  {
+    kind: "bug",
     title: re(String.raw`BUG: KCSAN: ([a-z\-]+) in {{FUNC}}`),
     fmt: (m) => `KCSAN: ${m[1]} in ${m[2]}`,
     noStackTrace: true,
@@ -100,8 +109,31 @@ export const BUG_FORMATS: TitleFormat[] = [
   },
   {
     kind: "bug",
+    title: /BUG: stack guard page was hit at/,
+    fmt: (_m, f) => `BUG: stack guard page was hit in ${f}`,
+    stack: { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK] },
+  },
+  {
+    kind: "bug",
+    title: /BUG: Bad page (state|map|cache)/,
+    fmt: (m, f) => `BUG: Bad page ${m[1]} in ${f}`,
+    stack: { parts: [CALL_TRACE, STACK], skip: ["bad_page", "free_page", "free_pages", "free_unref", "put_page", "folio_put"] },
+  },
+  {
+    kind: "bug",
+    title: /BUG: Bad rss-counter state/,
+    fmt: () => "BUG: Bad rss-counter state",
+    noStackTrace: true,
+  },
+  {
+    kind: "bug",
     title: /BUG: memory leak/,
     fmt: (_m, f) => `memory leak in ${f}`,
-    stack: { parts: [/backtrace:/, STACK], skip: ["kmemleak", "mmap_region", "vm_area_"] },
+    // the allocation stack: allocator internals are not the leaker
+    stack: {
+      parts: [/backtrace:/, STACK],
+      skip: ["kmemleak", "mmap", "kmem", "slab", "alloc", "create_object", "idr_get", "list_lru_init", "kasprintf",
+        "kvasprintf", "pcpu_create_chunk", "strdup", "strndup", "kstrdup", "kstrndup"],
+    },
   },
 ];

@@ -12,8 +12,12 @@ export interface StackSpec {
   skip?: string[];
   /** skip nothing (take captures as they are) */
   noSkip?: boolean;
-  /** custom choice among the remaining frames; returns the index into the list, or -1 */
-  extractor?: (frames: string[]) => { frame: string; index: number } | undefined;
+  /**
+   * custom choice among the frames that are not skipped: `frames` is every candidate, `skipped(i)`
+   * says whether frames[i] is skipped (asked lazily: the skip list is the costly test); returns the
+   * choice and its index in `frames`
+   */
+  extractor?: (frames: string[], skipped: (i: number) => boolean) => { frame: string; index: number } | undefined;
 }
 
 export interface TitleFormat {
@@ -49,6 +53,6 @@ export const IP_LINE = re(
   String.raw`(?:IP|NIP|pc |PC is at|epc ):? (?:(?:[0-9]+:)?(?:{{PC}} +){0,2}{{FUNC}}|(?:[0-9]+:)?0x[0-9a-f]+|(?:[0-9]+:)?{{PC}} +\[< *\(null\)>\] +\(null\)|[0-9]+: +\(null\))`,
 );
 /** `... at: func+0x1/0x2` lines of lockdep (`at: [<ffff>] func` on old kernels). */
-export const AT_LINE = re(String.raw`at: (?:{{PC}} )?{{FUNC}}`);
+export const AT_LINE = re(String.raw`at: (?:{{PC}} +)?{{FUNC}}`);
 
 export const STACK: Part = "STACK";

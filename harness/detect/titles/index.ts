@@ -4,16 +4,17 @@
  */
 import type { OopsHeader } from "../headers.ts";
 import type { ReportKind } from "../types.ts";
-import { frameOf, isStackStart } from "../frames.ts";
+import { demangle, frameOf, isStackStart } from "../frames.ts";
 import { skipRe, stripFramePrefixes } from "../skip.ts";
 import { normalizeTitle, sanitizeTitle } from "../normalize.ts";
+import { TITLE_WINDOW_LINES } from "../limits.ts";
 import { CALL_TRACE as CALL_TRACE_PART, type Part, type StackSpec, type TitleFormat } from "./format.ts";
 import { BUG_FORMATS } from "./bug.ts";
 import { HUNG_TASK_FORMATS } from "./hung-task.ts";
 import { LOCKDEP_FORMATS, OLD_LOCKDEP_FORMATS } from "./lockdep.ts";
 import { WARNING_FORMATS } from "./warning.ts";
 import {
-  DOUBLE_FAULT_FORMATS, GPF_FORMATS, KERNEL_BUG_FORMATS, OOM_FORMATS, PANIC_FORMATS, RCU_STALL_FORMATS,
+  DOUBLE_FAULT_FORMATS, GPF_FORMATS, INT3_FORMATS, KERNEL_BUG_FORMATS, SLUB_INFO_FORMATS, OOM_FORMATS, PANIC_FORMATS, RCU_STALL_FORMATS,
   TRAP_FORMATS, UNABLE_TO_HANDLE_FORMATS,
 } from "./other.ts";
 
@@ -22,7 +23,7 @@ export type { TitleFormat } from "./format.ts";
 const GROUPS: Record<string, TitleFormat[]> = {
   "BUG:": [...BUG_FORMATS, ...LOCKDEP_FORMATS],
   "WARNING:": [...LOCKDEP_FORMATS, ...WARNING_FORMATS],
-  "INFO:": [...HUNG_TASK_FORMATS, ...RCU_STALL_FORMATS, ...OLD_LOCKDEP_FORMATS, ...LOCKDEP_FORMATS],
+  "INFO:": [...HUNG_TASK_FORMATS, ...RCU_STALL_FORMATS, ...OLD_LOCKDEP_FORMATS, ...LOCKDEP_FORMATS, ...SLUB_INFO_FORMATS],
   "Unable to handle kernel": UNABLE_TO_HANDLE_FORMATS,
   "general protection fault": GPF_FORMATS,
   "stack segment: ": TRAP_FORMATS,
@@ -31,6 +32,7 @@ const GROUPS: Record<string, TitleFormat[]> = {
   "kernel BUG at": KERNEL_BUG_FORMATS,
   "Kernel BUG at": KERNEL_BUG_FORMATS,
   "divide error:": TRAP_FORMATS,
+  "int3:": INT3_FORMATS,
   "invalid opcode:": TRAP_FORMATS,
   "UBSAN:": TRAP_FORMATS,
   "Internal error:": TRAP_FORMATS,
@@ -60,13 +62,21 @@ export interface TitleResult {
 
 interface Candidates {
   frames: string[];
+  faultInjection: boolean;
 }
 
 /** frameOf(lines[i]) when precomputed by the caller (same indices as `lines`), else computed here. */
 type FrameAt = readonly (string | undefined)[] | undefined;
 
+/**
+ * A fault-injection frame (`should_fail`, `should_failslab`, with any compiler suffix): its stack is
+ * the injected failure's, printed in the middle of the report, so syzkaller calls the report corrupted.
+ */
+const FAULT_INJECTION_RE = /^(?: \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(?:slab)?(?:\.[a-z0-9.]+)?\+0x/;
+
 function walk(lines: string[], start: number, parts: Part[], frameAt: FrameAt): Candidates {
   const frames: string[] = [];
+  let faultInjection = false;
   let i = start;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p]!;
@@ -77,46 +87,95 @@ function walk(lines: string[], start: number, parts: Part[], frameAt: FrameAt): 
         if (next instanceof RegExp && next.test(l)) break;
         if (isStackStart(l)) break;
         const f = frameAt ? frameAt[i] : frameOf(l);
+        if (f && f.startsWith("should_fail") && FAULT_INJECTION_RE.test(l)) {
+          // syzkaller gives up on this part at such a line
+          faultInjection = true;
+          i++;
+          break;
+        }
         if (f) frames.push(f);
       }
     } else {
       for (; i < lines.length; i++) {
-        const m = part.exec(lines[i]!);
+        const l = lines[i]!;
+        if (l.includes("should_fail") && FAULT_INJECTION_RE.test(l)) {
+          faultInjection = true;
+          i++;
+          break;
+        }
+        const m = part.exec(l);
         if (m) {
-          if (m[1]) frames.push(m[1]);
+          if (m[1]) frames.push(demangle(m[1]));
           i++;
           break;
         }
       }
     }
   }
-  return { frames };
+  return { frames, faultInjection };
 }
 
-function chooseFrame(lines: string[], start: number, spec: StackSpec, frameAt: FrameAt): { frame?: string; keyFrames: string[] } {
+/** Frames of the title stack kept (report.ts keeps 8 of them). */
+const KEY_FRAMES = 8;
+
+interface Choice {
+  frame?: string;
+  keyFrames: string[];
+  /** a fault-injection frame was met: the frame is `corrupted` (unless parts2 found one) */
+  faultInjection?: boolean;
+}
+
+function chooseFrame(lines: string[], start: number, spec: StackSpec, frameAt: FrameAt): Choice {
   const skip = spec.noSkip ? undefined : skipRe(spec.skip);
+  let faultInjection = false;
   for (const parts of [spec.parts, spec.parts2]) {
     if (!parts) continue;
-    const { frames } = walk(lines, start, parts, frameAt);
-    const kept = skip ? frames.filter((f) => !skip.test(f)) : frames;
-    if (kept.length === 0) continue;
-    if (spec.extractor) {
-      const r = spec.extractor(kept);
-      if (!r) continue;
-      const frame = stripFramePrefixes(r.frame);
-      return { frame, keyFrames: [frame, ...kept.slice(r.index + 1).map(stripFramePrefixes)] };
+    const c = walk(lines, start, parts, frameAt);
+    if (c.faultInjection) {
+      faultInjection = true;
+      continue;
     }
-    const stripped = kept.map(stripFramePrefixes);
-    return { frame: stripped[0], keyFrames: stripped };
+    if (!spec.extractor) {
+      // the first frames that are not skipped (the guilty one and a few callers): the rest is not tested
+      const stripped: string[] = [];
+      for (const f of c.frames) {
+        if (skip && skip.test(f)) continue;
+        stripped.push(stripFramePrefixes(f));
+        if (stripped.length >= KEY_FRAMES) break;
+      }
+      if (stripped.length === 0) continue;
+      return { frame: stripped[0], keyFrames: stripped };
+    }
+    // the extractors' anchors name the frames as printed (`ksys_ioctl`), prefixes are stripped after
+    const frames = c.frames;
+    const memo: (boolean | undefined)[] = [];
+    const skipped = (i: number): boolean => (memo[i] ??= skip !== undefined && skip.test(frames[i]!));
+    const r = spec.extractor(frames, skipped);
+    if (!r) continue;
+    const frame = stripFramePrefixes(r.frame);
+    const keyFrames = [frame];
+    for (let i = r.index + 1; i < frames.length && keyFrames.length < KEY_FRAMES; i++) {
+      if (!skipped(i)) keyFrames.push(stripFramePrefixes(frames[i]!));
+    }
+    return { frame, keyFrames };
   }
-  return { keyFrames: [] };
+  return faultInjection ? { keyFrames: [], faultInjection } : { keyFrames: [] };
 }
 
 /** Callers of the guilty frame from the first Call Trace, when the title parts gave too few frames. */
 function extendWithCallTrace(lines: string[], start: number, key: string[], spec: StackSpec, frameAt: FrameAt): string[] {
   const skip = skipRe(spec.skip);
-  const extra = walk(lines, start, CALL_TRACE_STACK, frameAt).frames.filter((f) => !skip.test(f)).map(stripFramePrefixes);
-  const at = extra.indexOf(key[key.length - 1]!);
+  const last = key[key.length - 1]!;
+  const extra: string[] = [];
+  let at = -1;
+  // the kept frames of the Call Trace, as far as needed: up to KEY_FRAMES past the last key frame
+  for (const f of walk(lines, start, CALL_TRACE_STACK, frameAt).frames) {
+    if (skip.test(f)) continue;
+    const name = stripFramePrefixes(f);
+    extra.push(name);
+    if (at < 0 && name === last) at = extra.length - 1;
+    if ((at >= 0 && extra.length - at > KEY_FRAMES) || extra.length >= 8 * KEY_FRAMES) break;
+  }
   const more = at >= 0 ? extra.slice(at + 1) : extra.filter((f) => !key.includes(f));
   return [...key, ...more];
 }
@@ -232,7 +291,8 @@ export function requiredLiteral(re: RegExp): string {
  * Title of a report whose body is `lines` (prefix-stripped, same console context, first line = oops line).
  */
 export function extractTitle(lines: string[], header: OopsHeader, headerIndex: number, frameAt?: FrameAt): TitleResult {
-  const text = lines.join("\n");
+  // the title formats are searched near the oops line only (limits.ts), the stacks in the whole report
+  const text = (lines.length > TITLE_WINDOW_LINES ? lines.slice(0, TITLE_WINDOW_LINES) : lines).join("\n");
   const formats = GROUPS[header.header] ?? [];
   let best: { f: TitleFormat; m: RegExpExecArray } | undefined;
   for (const f of formats) {
@@ -264,11 +324,20 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
     if (frame && keyFrames.length < 3) keyFrames = extendWithCallTrace(lines, titleLine, keyFrames, f.stack, frameAt);
     if (!frame) {
       frame = "corrupted";
-      corrupted ??= "no usable stack frame";
+      corrupted ??= c.faultInjection ? "fault-injection frame in the stack" : "no usable stack frame";
     }
   }
+  if (f.report && !f.report.test(text)) {
+    // syzkaller: the report lacks what the format needs; the title is the line the format matched
+    const eol = text.indexOf("\n", m.index);
+    const r: TitleResult = {
+      title: normalizeTitle(text.slice(m.index, eol < 0 ? text.length : eol)), kind: f.kind, keyFrames: [], titleLine,
+      corrupted: "report body incomplete",
+    };
+    if (f.lockdepType) r.lockdepType = f.lockdepType;
+    return r;
+  }
   const raw = f.fmt(m, frame ?? "");
-  if (!corrupted && f.report && !f.report.test(text)) corrupted = "report body incomplete";
   if (!corrupted && TIMESTAMP_RE.test(m[0])) corrupted = "interleaved output in the title line";
   if (!corrupted && !f.noStackTrace) corrupted = stackProblem(lines, titleLine, frameAt);
   const r: TitleResult = { title: normalizeTitle(raw), kind: f.kind, keyFrames, titleLine };

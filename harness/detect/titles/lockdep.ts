@@ -56,7 +56,8 @@ export const LOCKDEP_FORMATS: TitleFormat[] = [
     kind: "lockdep", lockdepType: "held-lock-freed",
     title: /(WARNING|BUG): held lock freed!/,
     fmt: (m, f) => `${m[1]}: held lock freed in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK] },
+    // the function that took the lock being freed (`at:`), then the freeing stack
+    stack: { parts: [AT_LINE, CALL_TRACE, STACK] },
   },
   {
     kind: "lockdep", lockdepType: "still-held",
@@ -71,6 +72,12 @@ export const LOCKDEP_FORMATS: TitleFormat[] = [
     stack: { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK], skip: ["^lock_sock", "^release_sock"] },
   },
   {
+    kind: "lockdep", lockdepType: "nested-lock",
+    title: /WARNING: Nested lock was not taken/,
+    fmt: (_m, f) => `WARNING: nested lock was not taken in ${f}`,
+    stack: { parts: [CALL_TRACE, STACK] },
+  },
+  {
     kind: "lockdep", lockdepType: "locking-bug",
     title: /BUG: Invalid wait context/,
     fmt: (_m, f) => `WARNING: locking bug in ${f}`,
@@ -79,6 +86,8 @@ export const LOCKDEP_FORMATS: TitleFormat[] = [
   {
     kind: "lockdep", lockdepType: "rcu-usage",
     title: /(WARNING|INFO): suspicious RCU usage/,
+    // the `file.c:NNN` line of the splat: without it the report lost its body
+    report: re(String.raw`suspicious RCU usage(?:.*\n)+?.*?{{SRC}}`),
     fmt: (m, f) => `${m[1]}: suspicious RCU usage in ${f}`,
     stack: { parts: [CALL_TRACE, STACK], skip: ["rcu", "kmem", "slab"] },
   },

@@ -38,8 +38,10 @@ const PANIC = "Kernel panic - not syncing: ";
 export const PANIC_FORMATS: TitleFormat[] = [
   {
     kind: "panic",
-    title: re(String.raw`${PANIC}stack-protector: Kernel stack is corrupted in: {{FUNC}}`),
-    fmt: (m) => `kernel panic: stack is corrupted in ${m[1]}`,
+    // the function the header names, or (when it prints only an address) the stack's
+    title: new RegExp(`${PANIC}stack-protector: Kernel stack is corrupted in: `),
+    fmt: (_m, f) => `kernel panic: stack is corrupted in ${f}`,
+    stack: { parts: [re(String.raw`corrupted in: {{FUNC}}`)], parts2: [CALL_TRACE, STACK], skip: ["stack_chk"] },
     noStackTrace: true,
   },
   {
@@ -87,9 +89,41 @@ export const DOUBLE_FAULT_FORMATS: TitleFormat[] = [
 export const KERNEL_BUG_FORMATS: TitleFormat[] = [
   {
     kind: "bug",
+    title: /[Kk]ernel BUG at mm\/usercopy\.c/,
+    fmt: (_m, f) => `BUG: bad usercopy in ${f}`,
+    stack: { parts: [CALL_TRACE, STACK], skip: ["usercopy", "__check"] },
+  },
+  {
+    kind: "bug",
+    title: /[Kk]ernel BUG at lib\/list_debug\.c/,
+    fmt: (_m, f) => `BUG: corrupted list in ${f}`,
+    stack: { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK], skip: ["list_"] },
+  },
+  {
+    kind: "bug",
     title: /[Kk]ernel BUG at/,
     fmt: (_m, f) => `kernel BUG in ${f}`,
     stack: { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK], skip: ["^skb_"] },
+  },
+];
+
+export const INT3_FORMATS: TitleFormat[] = [
+  {
+    kind: "bug",
+    title: /int3: /,
+    fmt: (_m, f) => `int3 in ${f}`,
+    stack: { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK] },
+  },
+];
+
+/** Old SLUB-debug split reports: the allocation/free line alone, the report it belonged to is lost. */
+export const SLUB_INFO_FORMATS: TitleFormat[] = [
+  {
+    kind: "other",
+    title: /INFO: (Freed|Allocated) in (.*)/,
+    fmt: (m) => `INFO: ${m[1]} in ${m[2]}`,
+    corrupted: "allocation/free record without its report",
+    noStackTrace: true,
   },
 ];
 

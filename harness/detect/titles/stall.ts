@@ -11,25 +11,24 @@ const STALL_ANCHORS = new RegExp([
   "vfs_write", "vfs_read", "__do_fault", "do_page_fault", "^page_fault$", "vfs_iter_read", "vfs_iter_write", "do_iter_read", "do_iter_write",
   "call_read_iter", "call_write_iter", "new_sync_read", "new_sync_write", "vfs_ioctl", "ksys_ioctl",
   "compat_ioctl", "compat_sys_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "do_iter_readv_writev",
-  "^do_mmap", "do_vfs_ioctl", "msr_(?:read|write)", "sock_(?:sendmsg|recvmsg)", "^setsockopt$",
+  "^do_mmap", "do_vfs_ioctl", "^do_dentry_open", "msr_(?:read|write)", "sock_(?:sendmsg|recvmsg)", "^setsockopt$",
   "^getsockopt$", "^sys_setsockopt$", "^sys_getsockopt$", "rtnetlink_rcv_msg", "nfnetlink_rcv_msg", "genl_rcv_msg", "genl_family_rcv_msg", "netlink_rcv_skb",
   "__fput", "task_work_run", "exit_to_usermode_loop", "smp_call_function", "tasklet_action",
   "tasklet_hi_action", "^sock_write_iter$", "^sock_read_iter$", "^sock_ioctl$",
 ].map((p) => `(?:${p})`).join("|"));
 
-/** The frame right above the first dispatcher anchor; `smp_call_function*` names itself. */
-export function stallFrame(frames: string[]): { frame: string; index: number } | undefined {
-  if (frames.length === 0) return undefined;
-  let prev = frames[0]!;
-  let prevIdx = 0;
+/**
+ * The frame right above the first dispatcher anchor; `smp_call_function*` names itself. Among the
+ * frames that are not skipped: the first kept frame is its own "frame above".
+ */
+export function stallFrame(frames: string[], skipped: (i: number) => boolean): { frame: string; index: number } | undefined {
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
-    if (STALL_ANCHORS.test(f)) {
-      if (f.includes("smp_call_function")) return { frame: "smp_call_function", index: i };
-      return { frame: prev, index: prevIdx };
-    }
-    prev = f;
-    prevIdx = i;
+    if (!STALL_ANCHORS.test(f) || skipped(i)) continue;
+    if (f.includes("smp_call_function")) return { frame: "smp_call_function", index: i };
+    // the nearest kept frame above the anchor (the anchor itself when none is)
+    for (let j = i - 1; j >= 0; j--) if (!skipped(j)) return { frame: frames[j]!, index: j };
+    return { frame: f, index: i };
   }
   return undefined;
 }
@@ -47,16 +46,16 @@ const HANG_SKIP = [
 ];
 
 /** Hung tasks: group rtnl_lock and synchronize_* hangs; otherwise the first frame that is not waiting. */
-export function hangFrame(frames: string[]): { frame: string; index: number } | undefined {
+export function hangFrame(frames: string[], skipped: (i: number) => boolean): { frame: string; index: number } | undefined {
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
     for (const [anchor, repl] of HANG_ANCHORS) {
-      if (f.includes(anchor)) return { frame: repl || f, index: i };
+      if (f.includes(anchor) && !skipped(i)) return { frame: repl || f, index: i };
     }
   }
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
-    if (!HANG_SKIP.some((s) => f.includes(s))) return { frame: f, index: i };
+    if (!HANG_SKIP.some((s) => f.includes(s)) && !skipped(i)) return { frame: f, index: i };
   }
   return undefined;
 }

@@ -1,61 +1,67 @@
 /** `WARNING:` titles: special classes first (ODEBUG, refcount, usercopy…), then the generic `WARNING in F`. */
-import { CALL_TRACE, IP_LINE, STACK, re, type TitleFormat } from "./format.ts";
+import { CALL_TRACE, IP_LINE, STACK, re, type StackSpec, type TitleFormat } from "./format.ts";
 
 const generic = (_m: RegExpExecArray, f: string) => `WARNING in ${f}`;
-const GENERIC_STACK = { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK] };
+
+/**
+ * syzkaller's warningStackFmt: the frame of the `RIP:`/`pc :` line and the stack that follows it (a
+ * trapping WARN), else the first `Call Trace:` (older kernels print the stack only); plus the format's
+ * extra skips.
+ */
+function warningStack(...skip: string[]): StackSpec {
+  return skip.length ? { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK], skip } : { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK] };
+}
+const GENERIC_STACK = warningStack();
 
 export const WARNING_FORMATS: TitleFormat[] = [
   {
     kind: "warning",
     title: /WARNING: .*lib\/debugobjects\.c/,
     fmt: (_m, f) => `WARNING: ODEBUG bug in ${f}`,
-    stack: {
-      parts: [CALL_TRACE, STACK],
-      skip: ["debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vfree",
-        "call_rcu", "__free_", "free_pages", "free_object", "put_", "release", "^destroy_"],
-    },
+    stack: warningStack("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree", "vunmap",
+      "vfree", "__free_", "free_pages", "free_object", "put_", "^destroy_"),
   },
   {
     kind: "warning",
     title: /WARNING: .*mm\/usercopy\.c/,
     fmt: (_m, f) => `WARNING: bad usercopy in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["usercopy", "__check"] },
+    stack: warningStack("usercopy", "__check"),
   },
   {
     kind: "warning",
     title: /WARNING: .*lib\/kobject\.c/,
     fmt: (_m, f) => `WARNING: kobject bug in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["kobject_", "kobject"] },
+    stack: warningStack("kobject_"),
   },
   {
     kind: "warning",
     title: /WARNING: .*fs\/proc\/generic\.c/,
     fmt: (_m, f) => `WARNING: proc registration bug in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["proc_"] },
+    stack: warningStack("proc_"),
   },
   {
     kind: "warning",
     title: /WARNING: .*lib\/refcount\.c/,
     fmt: (_m, f) => `WARNING: refcount bug in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["refcount", "^__refcount_", "^refcount_"] },
+    stack: warningStack("refcount"),
   },
   {
     kind: "warning",
     title: /WARNING: .*mm\/.*\.c.* k?.?malloc/,
     fmt: (_m, f) => `WARNING: kmalloc bug in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["kmalloc", "krealloc", "slab", "kmem", "kvmalloc"] },
+    stack: warningStack("kmalloc", "krealloc", "slab", "kmem"),
   },
   {
     kind: "warning",
     title: /WARNING: .*mm\/vmalloc\.c.*__vmalloc_node/,
     fmt: (_m, f) => `WARNING: zero-size vmalloc in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["vmalloc"] },
+    stack: warningStack("vmalloc"),
   },
   {
     kind: "warning",
     title: /WARNING: .* usb_submit_urb/,
     fmt: (_m, f) => `WARNING in ${f}/usb_submit_urb`,
-    stack: { parts: [CALL_TRACE, STACK] },
+    stack: warningStack(),
   },
   { kind: "warning", title: re(String.raw`WARNING: {{SRC}} at 0x[0-9a-f]+, CPU#[0-9]+`), fmt: generic, stack: GENERIC_STACK },
   { kind: "warning", title: re(String.raw`WARNING: {{SRC}} at {{FUNC}}`), fmt: generic, stack: GENERIC_STACK },
@@ -63,7 +69,7 @@ export const WARNING_FORMATS: TitleFormat[] = [
   { kind: "warning", title: re(String.raw`WARNING: \[.*\] {{SRC}} at {{FUNC}}`), fmt: generic, stack: GENERIC_STACK },
   {
     kind: "warning",
-    title: /WARNING: kernel stack (frame pointer|regs) at .* has bad value/,
+    title: /WARNING: kernel stack (frame pointer|regs) at .* has bad (?:'[^']*' )?value/,
     fmt: (m) => `WARNING: kernel stack ${m[1]} has bad value`,
     noStackTrace: true,
   },

@@ -1,13 +1,13 @@
 /**
- * The parser's fast paths give the same results as the straightforward ones: the cache of repeated
- * reports, the on-the-fly folding of parseReports, '\r' handling, lazy timestamps, and the literal
+ * The parser's fast paths give the same results as the straightforward ones: repeated reports, the
+ * on-the-fly folding of parseReports, '\r' handling, lazy timestamps, and the literal
  * prefilter of the title regexes.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  createReportStream, mergeReports, parseAllReports, parseLine, parseReports, stripSyzkallerHeader, type Report,
+  createLogParser, createReportStream, mergeReports, parseAllReports, parseLine, parseReports, stripSyzkallerHeader, type Report,
 } from "../../../harness/detect/index.ts";
 import { requiredLiteral } from "../../../harness/detect/titles/index.ts";
 import { BUG_FORMATS } from "../../../harness/detect/titles/bug.ts";
@@ -25,7 +25,7 @@ const REAL = join(FIX, "real-vm");
 
 const files = [
   ...readdirSync(SYZ).filter((f) => /^\d+$/.test(f)).map((f) => stripSyzkallerHeader(readFileSync(join(SYZ, f), "utf8"))),
-  ...readdirSync(REAL).map((f) => readFileSync(join(REAL, f), "utf8")),
+  ...readdirSync(REAL).filter((f) => f.endsWith(".log")).map((f) => readFileSync(join(REAL, f), "utf8")),
 ].map((t) => (t.endsWith("\n") ? t : t + "\n"));
 
 /** The fixtures repeated, timestamps shifted by `round * 1000` s per copy (like bench/parse.ts). */
@@ -45,7 +45,7 @@ function essence(r: Report) {
   return rest;
 }
 
-describe("repeated reports (cached derivation)", () => {
+describe("repeated reports", () => {
   it("give the same reports as a fresh parser on each copy", () => {
     const subset = files.slice(0, 40);
     const once = parseAllReports(repeated(1, subset));
@@ -97,25 +97,60 @@ describe("parseReports folds on the fly", () => {
 });
 
 describe("carriage returns", () => {
-  it("anywhere in a line: the same reports as without them", () => {
+  it("trailing runs and CRs at the start of a line: the same reports as without them", () => {
     const base = files.filter((t) => t.includes("Call Trace")).slice(0, 12).join("");
     const lines = base.split("\n");
-    const withCr = lines
-      .map((l, i) => (i % 7 === 0 ? l + "\r" : i % 7 === 1 ? l.replace(" ", " \r") : i % 7 === 2 ? "\r" + l : i % 7 === 3 ? l + "\r\r" : l))
-      .join("\n");
+    const withCr = lines.map((l, i) => (i % 7 === 0 ? l + "\r" : i % 7 === 2 ? "\r" + l : i % 7 === 3 ? l + "\r\r" : l)).join("\n");
     expect(withCr).not.toBe(base);
-    expect(parseAllReports(withCr)).toEqual(parseAllReports(withCr.replace(/\r/g, "")));
+    const clean = withCr.replace(/\r/g, "");
+    expect(parseAllReports(withCr)).toEqual(parseAllReports(clean));
     const s = createReportStream();
     const out: Report[] = [];
     for (const l of withCr.split("\n")) out.push(...s.push(l));
     out.push(...s.end());
-    expect(out.sort((a, b) => a.startLine - b.startLine)).toEqual(parseAllReports(withCr.replace(/\r/g, "")));
+    expect(out.sort((a, b) => a.startLine - b.startLine)).toEqual(parseAllReports(clean));
+  });
+
+  it("a lone CR inside a line ends a piece of it: a kernel line printed over a progress line is found", () => {
+    const text = [
+      "[  OK  ] Started foo.service.",
+      "Load Kernel Modules.\r[   15.240235] INFO: task dd:42 blocked for more than 10 seconds.",
+      "[   15.240236]       Not tainted 6.1.0 #1",
+      "[   15.240237] Call Trace:",
+      "[   15.240238]  <TASK>",
+      "[   15.240239]  __schedule+0x34d/0xa00",
+      "[   15.240240]  schedule+0x5a/0xd0",
+      "[   15.240241]  mnt_want_write+0x8b/0x2c0",
+      "[   15.240242]  do_sys_openat2+0x8b/0x2c0",
+      "[   15.240243]  </TASK>",
+      "",
+    ].join("\n");
+    const [r] = parseReports(text);
+    expect(r).toMatchObject({ title: "INFO: task hung in mnt_want_write", startLine: 2, endLine: 10 });
+    // the same through the stream, which gets the line with its CR
+    const s = createReportStream();
+    const out: Report[] = [];
+    for (const l of text.split("\n").slice(0, -1)) out.push(...s.push(l));
+    out.push(...s.end());
+    expect(mergeReports(out)).toEqual(parseReports(text));
+  });
+
+  it("a CR-only log gives the same reports, line numbers included, as the same log with LF line ends", () => {
+    const base = files.filter((t) => t.includes("Call Trace")).slice(0, 12).join("");
+    const crOnly = base.replace(/\n/g, "\r");
+    expect(crOnly).not.toContain("\n");
+    expect(parseReports(crOnly)).toEqual(parseReports(base));
+    // and in chunks that cut CR runs and lines anywhere
+    const p = createLogParser();
+    for (let i = 0; i < crOnly.length; i += 997) p.write(crOnly.slice(i, i + 997));
+    expect(p.end().reports).toEqual(parseReports(base));
   });
 
   it("runs of trailing '\\r' (stripped on the fast path): the same reports and lines as without them", () => {
-    const base = [...files.filter((t) => t.includes("Call Trace")).slice(0, 12), ...files.slice(-3)].join("");
+    // the real guest logs end their lines with "\r\n" already
+    const base = [...files.filter((t) => t.includes("Call Trace")).slice(0, 12), ...files.slice(-3)].join("").replace(/\r/g, "");
     const lines = base.split("\n");
-    const ends = ["\r\r", "\r\r\r", "\r", "", " \r\r", "\r \r\r"];
+    const ends = ["\r\r", "\r\r\r", "\r", "", " \r\r", "\r\r\r\r"];
     const withCr = lines.map((l, i) => (i % 11 === 5 ? "\r\r\r" : l + ends[i % ends.length]!)).join("\n");
     const clean = withCr.replace(/\r/g, "");
     expect(parseAllReports(withCr)).toEqual(parseAllReports(clean));

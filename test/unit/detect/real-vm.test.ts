@@ -1,11 +1,52 @@
-/** Console logs captured from real QEMU guests (test/fixtures/real-vm, see its README). */
-import { readFileSync } from "node:fs";
+/**
+ * Console logs captured from real QEMU guests (test/fixtures/real-vm, see its README).
+ *
+ * Each log has its expectations next to it, `<log>.expected`: header lines like a syzkaller test
+ * file's (`TITLE:`, `KIND:`, `SIGNATURE:`, `CORRUPTED:`, `COUNT:`, `LINES:`, one group per report in
+ * order; a lone empty `TITLE:` for a log without a report). They sit beside the log rather than in it
+ * because other tests slice these logs by line number. After a parser change, rewrite them from the
+ * parser's output and review the diff:
+ *
+ *   HANGAR_UPDATE_EXPECTED=1 npx vitest run test/unit/detect/real-vm.test.ts
+ */
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createReportStream, mergeReports, parseReports, type Report } from "../../../harness/detect/index.ts";
 
 const DIR = join(import.meta.dirname, "../../fixtures/real-vm");
 const read = (f: string) => readFileSync(join(DIR, f), "utf8");
+const UPDATE = process.env.HANGAR_UPDATE_EXPECTED === "1";
+
+/** The expectation header of a log's reports. */
+function expectationHeader(log: string, reports: Report[]): string {
+  const out = [
+    `# hangar parse ${log}: the reports it must find, in order (see test/unit/detect/real-vm.test.ts)`,
+    "# rewrite: HANGAR_UPDATE_EXPECTED=1 npx vitest run test/unit/detect/real-vm.test.ts, then review the diff",
+  ];
+  if (reports.length === 0) out.push("TITLE:");
+  for (const r of reports) {
+    out.push(`TITLE: ${r.title}`, `KIND: ${r.kind}`, `SIGNATURE: ${r.signature}`, `CORRUPTED: ${r.corrupted ? "Y" : "N"}`);
+    out.push(`COUNT: ${r.count}`, `LINES: ${r.startLine}-${r.endLine}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+describe("every real-guest log matches its expectation header", () => {
+  const logs = readdirSync(DIR).filter((f) => f.endsWith(".log"));
+  it("has the logs", () => {
+    expect(logs.length).toBeGreaterThanOrEqual(5);
+  });
+  it.each(logs)("%s", (log) => {
+    const text = read(log);
+    const got = expectationHeader(log, parseReports(text));
+    // the live stream finds the same
+    expect(expectationHeader(log, viaStream(text))).toBe(got);
+    const file = join(DIR, `${log}.expected`);
+    if (UPDATE) writeFileSync(file, got);
+    expect(got).toBe(readFileSync(file, "utf8"));
+  });
+});
 
 function viaStream(text: string): Report[] {
   const s = createReportStream();

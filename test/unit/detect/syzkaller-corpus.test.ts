@@ -3,7 +3,11 @@
  * Every file is parsed; the FIRST report's title must equal the file's TITLE: header (no report when the
  * title is empty). Disagreements must be listed below with a reason; the test fails when a new file
  * disagrees, when an allow-listed file starts agreeing (remove it then), or when agreement drops under
- * 95% overall / 100% for hung tasks, lockdep deadlocks and WARNINGs.
+ * 97% overall / 100% for hung tasks, every lockdep report and every WARNING.
+ *
+ * The parser was not tuned to these files one by one: its formats follow syzkaller's documented rules
+ * (harness/detect/titles/, docs/parser.md). 117 of the files were there while it was written, 115 were
+ * added from the same corpus afterwards (issue 14).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,8 +16,13 @@ import { parseReports, parseSyzkallerHeader, stripSyzkallerHeader } from "../../
 
 const DIR = join(import.meta.dirname, "../../fixtures/syzkaller-reports");
 
-/** file → why hangar's first title differs from syzkaller's. Currently none. */
-const TITLE_DISAGREEMENTS: Record<string, string> = {};
+/** file → why hangar's first title differs from syzkaller's. */
+const TITLE_DISAGREEMENTS: Record<string, string> = {
+  "200":
+    "a GPF interleaved line by line with a fault-injection stack (no caller ids): hangar meets should_fail before the " +
+    "GPF's own frames and calls the frame corrupted, as syzkaller's rule says; syzkaller names a frame of the " +
+    "injected allocation (__alloc_skb) instead. Both flag the report corrupted.",
+};
 
 /**
  * file → why hangar's `corrupted` flag differs (informational quality bar, not part of the title rule).
@@ -23,9 +32,13 @@ const CORRUPTED_DISAGREEMENTS: Record<string, string> = {
   "87": "syzkaller flags the Dentry report corrupted (its stack belongs to the panic_on_warn WARNING that follows); hangar's format needs no stack",
   "197": "the KASAN report is followed at once by a GPF report; hangar cuts the KASAN report there and finds no Call Trace in it, syzkaller looks past it",
   "343": "syzkaller flags it for a garbled `WARNING: kernel stack frame pointer` line 580 lines later, outside hangar's report",
+  "44": "the log ends two frames after `Call Trace:`: hangar applies syzkaller's documented rule (a stack start needs 3 more lines); syzkaller's header says not corrupted",
+  "632": "syzkaller flags the KMSAN report (its origin stack is missing); hangar names it from the stack the same task printed next and does not",
+  "755": "the log ends inside the stack (no </TASK>): hangar marks the report truncated, syzkaller does not",
 };
 
-const STRICT_CATEGORIES = new Set(["hung_task", "lockdep:deadlock", "warning"]);
+/** Families (INDEX.tsv category before the ':') that must agree on every file. */
+const STRICT_FAMILIES = new Set(["hung_task", "lockdep", "warning"]);
 
 interface Row {
   file: string;
@@ -58,7 +71,7 @@ const results = rows.map((row) => {
 
 describe("syzkaller report corpus", () => {
   it("has the files INDEX.tsv lists, with matching titles", () => {
-    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.length).toBe(232);
     for (const r of results) expect(r.want, r.file).toBe(r.title);
   });
 
@@ -70,11 +83,11 @@ describe("syzkaller report corpus", () => {
     }
   });
 
-  it("agrees on >= 95% of files and on every hung-task, lockdep-deadlock and WARNING file", () => {
+  it("agrees on >= 97% of files and on every hung-task, lockdep and WARNING file", () => {
     const agree = results.filter((r) => r.agree).length;
-    expect(agree / results.length).toBeGreaterThanOrEqual(0.95);
-    const strict = results.filter((r) => STRICT_CATEGORIES.has(r.category));
-    expect(strict.length).toBeGreaterThan(25);
+    expect(agree / results.length).toBeGreaterThanOrEqual(0.97);
+    const strict = results.filter((r) => STRICT_FAMILIES.has(r.category.split(":")[0]!));
+    expect(strict.length).toBeGreaterThan(100);
     expect(strict.filter((r) => !r.agree).map((r) => r.file)).toEqual([]);
   });
 
