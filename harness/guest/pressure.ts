@@ -91,7 +91,10 @@ export const SNAPSHOT_COMMAND = [
   `echo '== vmstat'; grep -E '^(allocstall|pgscan|pgsteal|oom_kill|compact_stall|slabs_scanned|kswapd_inodesteal|pginodesteal|workingset_refault_file|pswpout)' /proc/vmstat || true`,
   `echo '== slab'; grep -E ${shQuote(`^(${SLAB_CACHES.join("|")}) `)} /proc/slabinfo 2>/dev/null || true`,
   `echo '== cgroup.events'; cat ${PRESSURE_CGROUP}/memory.events 2>/dev/null || true`,
-  `echo '== cgroup.stat'; grep -E '^(pgscan|pgsteal|workingset_refault_file) ' ${PRESSURE_CGROUP}/memory.stat 2>/dev/null || true`,
+  // The cgroup's own reclaim, split like /proc/vmstat's: a limit reached by the workload's own
+  // cgroup is reclaimed directly by the allocating task (pgscan_direct), which the global
+  // allocstall does not count.
+  `echo '== cgroup.stat'; grep -E '^((pgscan|pgsteal)(_kswapd|_direct|_khugepaged)?|workingset_refault_file) ' ${PRESSURE_CGROUP}/memory.stat 2>/dev/null || true`,
   `echo '== cgroup.peak'; cat ${PRESSURE_CGROUP}/memory.peak 2>/dev/null || true`,
   `echo '== meminfo'; grep -E '^(MemTotal|MemFree|MemAvailable|Dirty|Writeback):' /proc/meminfo`,
 ].join("; ");
@@ -160,6 +163,12 @@ export interface PressureEvidence {
   asked: boolean;
   /** Some reclaim or memory stall was measured. */
   shown: boolean;
+  /**
+   * Some task reclaimed in its own context: a global direct reclaim (allocstall, pgscan_direct)
+   * or a direct reclaim of the workload cgroup at its limit (its memory.stat pgscan_direct).
+   * kswapd-only pressure leaves this false.
+   */
+  directReclaim: boolean;
   durationMs: number;
   psi?: { someStallMs: number; fullStallMs: number; someAvg10Peak: number };
   /** /proc/vmstat deltas over the workload phase (allocstall summed over zones). */
@@ -229,9 +238,11 @@ export function pressureEvidence(before: Snapshot, after: Snapshot, samplesText:
     : 0;
   const shown =
     (psi?.someStallMs ?? 0) > 0 || vmstat.pgscan_kswapd! + vmstat.pgscan_direct! + vmstat.allocstall! > 0 || cgroupReclaim > 0;
+  const directReclaim = vmstat.allocstall! + vmstat.pgscan_direct! + (cgroup?.stat.pgscan_direct ?? 0) > 0;
   return {
     asked: o.asked,
     shown,
+    directReclaim,
     durationMs: o.durationMs,
     ...(psi ? { psi } : {}),
     vmstat,
@@ -251,7 +262,17 @@ export function describeEvidence(e: PressureEvidence): string {
   const v = e.vmstat;
   parts.push(`pgscan ${k(v.pgscan_kswapd! + v.pgscan_direct!)} (kswapd ${k(v.pgscan_kswapd!)}, direct ${k(v.pgscan_direct!)})`);
   parts.push(`allocstall ${k(v.allocstall!)}`);
-  if (e.cgroup) parts.push(`cgroup high/max events ${k(e.cgroup.events.high ?? 0)}/${k(e.cgroup.events.max ?? 0)}${e.cgroup.peakMiB !== undefined ? `, peak ${e.cgroup.peakMiB} MiB` : ""}`);
+  if (e.cgroup) {
+    const c = e.cgroup.stat;
+    // The cgroup's own scans, next to the global ones (kernels before 5.8 have no split).
+    const scans = c.pgscan_kswapd !== undefined || c.pgscan_direct !== undefined ? ` (kswapd ${k(c.pgscan_kswapd ?? 0)}, direct ${k(c.pgscan_direct ?? 0)})` : "";
+    parts.push(
+      `cgroup high/max events ${k(e.cgroup.events.high ?? 0)}/${k(e.cgroup.events.max ?? 0)}, cgroup pgscan ${k(c.pgscan ?? 0)}${scans}${e.cgroup.peakMiB !== undefined ? `, peak ${e.cgroup.peakMiB} MiB` : ""}`,
+    );
+  }
+  const kswapd = v.pgscan_kswapd! + (e.cgroup?.stat.pgscan_kswapd ?? 0) > 0;
+  if (e.directReclaim) parts.push("direct reclaim: yes");
+  else if (kswapd) parts.push("direct reclaim: none (kswapd only)");
   parts.push(`oom kills ${e.oomKills}`);
   for (const [name, s] of Object.entries(e.slab)) if (name.endsWith("_inode") && s.peak) parts.push(`${name} peak ${k(s.peak)}`);
   return parts.join(", ");

@@ -26,6 +26,12 @@ oom_kill 0
 == cgroup.stat
 pgscan 0
 pgsteal 0
+pgscan_kswapd 0
+pgscan_direct 0
+pgscan_khugepaged 0
+pgsteal_kswapd 0
+pgsteal_direct 0
+pgsteal_khugepaged 0
 == cgroup.peak
 == meminfo
 MemTotal:        1000000 kB
@@ -39,6 +45,8 @@ const after = before
   .replace("xfs_inode          120", "xfs_inode          900")
   .replace("high 0", "high 12")
   .replace("pgscan 0", "pgscan 3000")
+  .replace("pgscan_direct 0", "pgscan_direct 2800")
+  .replace("pgscan_kswapd 0", "pgscan_kswapd 200")
   .replace("== cgroup.peak\n", "== cgroup.peak\n167772160\n");
 
 describe("pressure evidence", () => {
@@ -60,17 +68,42 @@ describe("pressure evidence", () => {
     expect(e.vmstat).toMatchObject({ allocstall: 5, pgscan_kswapd: 25000, pgscan_direct: 0, oom_kill: 1 });
     expect(e.oomKills).toBe(1);
     expect(e.slab.xfs_inode).toEqual({ before: 120, after: 900, peak: 2400 });
-    expect(e.cgroup).toEqual({ events: { low: 0, high: 12, max: 0, oom: 0, oom_kill: 0 }, stat: { pgscan: 3000, pgsteal: 0 }, peakMiB: 160 });
+    expect(e.cgroup).toEqual({
+      events: { low: 0, high: 12, max: 0, oom: 0, oom_kill: 0 },
+      stat: { pgscan: 3000, pgsteal: 0, pgscan_kswapd: 200, pgscan_direct: 2800, pgscan_khugepaged: 0, pgsteal_kswapd: 0, pgsteal_direct: 0, pgsteal_khugepaged: 0 },
+      peakMiB: 160,
+    });
+    expect(e.directReclaim).toBe(true);
     expect(e.samples).toBe(2);
     expect(describeEvidence(e)).toBe(
-      "psi some 2.5 s (avg10 peak 38%), pgscan 25k (kswapd 25k, direct 0), allocstall 5, cgroup high/max events 12/0, peak 160 MiB, oom kills 1, xfs_inode peak 2400",
+      "psi some 2.5 s (avg10 peak 38%), pgscan 25k (kswapd 25k, direct 0), allocstall 5, cgroup high/max events 12/0, cgroup pgscan 3000 (kswapd 200, direct 2800), peak 160 MiB, direct reclaim: yes, oom kills 1, xfs_inode peak 2400",
     );
   });
 
   it("no stall, no scan, no cgroup reclaim: not shown", () => {
     const e = pressureEvidence(parseSnapshot(before), parseSnapshot(before), "", { asked: true, durationMs: 1 });
     expect(e.shown).toBe(false);
+    expect(e.directReclaim).toBe(false);
+    expect(describeEvidence(e)).not.toContain("direct reclaim");
     expect(parseSamples("").count).toBe(0);
+  });
+
+  it("kswapd-only pressure (the default suite's evidence so far) is shown but says no direct reclaim", () => {
+    const kswapdOnly = before.replace("pgscan_kswapd 100", "pgscan_kswapd 9100");
+    const e = pressureEvidence(parseSnapshot(before), parseSnapshot(kswapdOnly), "", { asked: true, durationMs: 1 });
+    expect(e.shown).toBe(true);
+    expect(e.directReclaim).toBe(false);
+    expect(describeEvidence(e)).toContain("direct reclaim: none (kswapd only)");
+  });
+
+  it("the snapshot reads the cgroup's split reclaim counters (kswapd, direct) from memory.stat", async () => {
+    const { SNAPSHOT_COMMAND } = await import("../../../harness/guest/pressure.ts");
+    const { execa } = await import("execa");
+    // The grep of the snapshot on a real memory.stat text (as cgroup v2 on 6.12 prints it).
+    const stat = "anon 1\npgscan 7\npgsteal 6\npgscan_kswapd 2\npgscan_direct 5\npgscan_khugepaged 0\npgsteal_kswapd 2\npgsteal_direct 4\npgsteal_khugepaged 0\npgrefill 9\n";
+    const cmd = /grep -E ('[^']+') \S+\/memory\.stat/.exec(SNAPSHOT_COMMAND)![1]!;
+    const r = await execa("sh", ["-c", `grep -E ${cmd}`], { input: stat, timeout: 10_000 });
+    expect(r.stdout.split("\n")).toEqual(["pgscan 7", "pgsteal 6", "pgscan_kswapd 2", "pgscan_direct 5", "pgscan_khugepaged 0", "pgsteal_kswapd 2", "pgsteal_direct 4", "pgsteal_khugepaged 0"]);
   });
 
   it("hogs sized to leave memory free are computed in the guest from MemAvailable", () => {
