@@ -3,7 +3,7 @@
  * a password, append-only persistence (so a restart keeps every job). Always stop it.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "../../../harness/vm/ports.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -23,18 +23,8 @@ export interface TestRedis {
   kill(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === "object" ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
+/** A port nobody listens on right now (the kernel picks it): the one the guests use. */
+export { freePort };
 
 async function waitReady(port: number, password: string): Promise<void> {
   const deadline = Date.now() + 10_000;
