@@ -94,7 +94,8 @@ export function printSummary(s: RunSummary): void {
       for (const r of a.reports) lines.push(`         ${r.kind}: ${r.title}${r.count > 1 ? ` (×${r.count})` : ""}`);
       for (const l of a.storage ?? []) lines.push(`         storage ${l}`);
       if (a.pressure) lines.push(`         pressure${a.pressure.asked ? "" : " (none asked)"}: ${a.pressure.summary}`);
-      lines.push(`         logs: ${rel(join(a.dir, "console.log"))}  ${rel(join(a.dir, "dmesg.log"))}`);
+      // A kernel that could not serve the scenario was never booted: no logs to point at.
+      if (a.verdict !== "skipped" || a.bootMs !== undefined) lines.push(`         logs: ${rel(join(a.dir, "console.log"))}  ${rel(join(a.dir, "dmesg.log"))}`);
     }
   }
   lines.push(`results: ${rel(s.dir)}/summary.json  junit.xml  report.html`, `exit ${s.exitCode}`);
