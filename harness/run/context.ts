@@ -1,5 +1,5 @@
 /** What the phases of one attempt share: the scenario, the machine, the watchdog, and the result as it grows. */
-import { timeout, type EventSink } from "../common/index.ts";
+import { sleep, timeout, type EventSink } from "../common/index.ts";
 import { createReportStream } from "../detect/index.ts";
 import { markCommand } from "../guest/index.ts";
 import type { Scenario } from "../config/index.ts";
@@ -96,7 +96,11 @@ export function createAttemptContext(o: ContextOptions): AttemptContext {
     }
   });
   const watchdog = new Watchdog(machine, { ...defaultWatchdog(), ...o.watchdog, deadlineAt: Date.now() + sc.deadline }, sink);
-  const exec = (cmd: string, timeoutMs: number) => unlessAborted(machine.exec(cmd, { timeoutMs }), watchdog.signal);
+  const exec = async (cmd: string, timeoutMs: number): Promise<ExecResult> => {
+    const r = await unlessAborted(machine.exec(cmd, { timeoutMs }), watchdog.signal);
+    if (r.code === null && !r.timedOut) await connectionLost(watchdog, "a guest command");
+    return r;
+  };
   return {
     sc,
     attempt: o.attempt,
@@ -118,4 +122,14 @@ export function createAttemptContext(o: ContextOptions): AttemptContext {
     },
     ...(o.onMachineReady ? { onMachineReady: o.onMachineReady } : {}),
   };
+}
+
+/**
+ * The SSH connection dropped under a command: a glitch (a keepalive lost under load) or a dead
+ * guest. Give the watchdog its window to tell them apart (it aborts the wait when the guest is
+ * gone), then fail with what happened.
+ */
+export async function connectionLost(watchdog: Watchdog, what: string): Promise<never> {
+  await unlessAborted(sleep(watchdog.window), watchdog.signal);
+  throw new Error(`ssh connection lost during ${what} (the guest still answers heartbeats)`);
 }

@@ -134,8 +134,10 @@ export class FakeMachine implements Machine {
     this.record.commands.push(command);
     const rule = this.script.rules?.find((r) => r.match.test(command));
     const done = (r: Omit<ExecResult, "durationMs">): ExecResult => ({ ...r, durationMs: Date.now() - t0 });
-    if (this.state === "wedged" || rule?.hang || rule?.wedge) {
-      if (rule?.wedge) this.state = "wedged";
+    if (rule?.wedge) this.state = "wedged";
+    // A dropped connection answers at once, wedged guest or not.
+    if (rule?.drop) return done({ ...OK, code: null });
+    if (this.state === "wedged" || rule?.hang) {
       if (rule?.print) this.print(rule.print);
       await sleep(opts.timeoutMs);
       return done({ ...OK, code: null, timedOut: true });
@@ -146,7 +148,6 @@ export class FakeMachine implements Machine {
       this.exit({ code: 0, signal: null });
       return done({ ...OK, code: null });
     }
-    if (rule?.drop) return done({ ...OK, code: null });
     if (/^uname -r$/.test(command)) return done({ ...OK, stdout: "6.12.0-fake\n" });
     return done({ ...OK, code: rule?.code ?? 0, stdout: rule?.stdout ?? "", stderr: rule?.stderr ?? "" });
   }

@@ -1,7 +1,7 @@
-import { lastLines, sleep, timeout } from "../../common/index.ts";
+import { lastLines, timeout } from "../../common/index.ts";
 import { stepTimeoutMs, type Step } from "../../config/index.ts";
 import { JOIN_CGROUP, stepCommand, stepScript, sysrqTriggerCommand } from "../../guest/index.ts";
-import type { AttemptContext, StepRecord } from "../context.ts";
+import { connectionLost, type AttemptContext, type StepRecord } from "../context.ts";
 import { unlessAborted } from "../watchdog.ts";
 import type { PhaseResult } from "./types.ts";
 
@@ -52,11 +52,7 @@ async function runStep(ctx: AttemptContext, step: Step): Promise<StepRecord> {
   const inCgroup = step.cgroup ?? (step.phase === "workload" && !!sc.pressure?.cgroup);
   const script = (inCgroup ? JOIN_CGROUP + "\n" : "") + stepScript(step, ctx.mounts);
   const r = await unlessAborted(ctx.machine.exec(stepCommand(script, ctx.env), { timeoutMs: stepTimeoutMs(step) }), ctx.watchdog.signal);
-  if (r.code === null && !r.timedOut) {
-    // The SSH connection dropped under the step: let the watchdog tell a dead guest from a glitch.
-    await unlessAborted(sleep(ctx.watchdog.window), ctx.watchdog.signal);
-    throw new Error(`ssh connection lost during step "${step.name}" (the guest still answers heartbeats)`);
-  }
+  if (r.code === null && !r.timedOut) await connectionLost(ctx.watchdog, `step "${step.name}"`);
   sink.emit({
     type: "step",
     step: `guest.step.${step.name}`,

@@ -197,6 +197,19 @@ describe("orchestrator on a fake machine: faults", () => {
     expect(r.reason).toMatch(/ssh connection lost during step "work"/);
   });
 
+  it("an SSH drop under any other guest command gets the same window, then names what was lost", async () => {
+    const { r } = await attempt({ rules: [{ match: /sysctl -q -w/, drop: true }] }, { sc: scenario({ expect: { outcome: "clean", signatures: [] } }) });
+    expect(r.verdict).toBe("infra");
+    expect(r.reason).toMatch(/ssh connection lost during a guest command/);
+    expect(statusOf(r)).toMatchObject({ detectors: "failed", workload: "not-run", teardown: "ok" });
+  });
+
+  it("an SSH drop on a guest that is gone: the watchdog's verdict, not the lost connection", async () => {
+    const { r } = await attempt({ rules: [{ match: /sysctl -q -w/, drop: true, wedge: true }] }, { sc: scenario({ expect: { outcome: "clean", signatures: [] } }) });
+    expect(r.verdict).toBe("infra");
+    expect(r.reason).toMatch(/unresponsive/);
+  });
+
   it("a report the kernel prints while the machine is torn down is still judged", async () => {
     const { r } = await attempt({ teardownConsole: HUNG_TASK });
     expect(r.verdict).toBe("reproduced");
