@@ -28,7 +28,7 @@ describe("image (real build)", () => {
       if (built) {
         // A real build shows mmdebstrap's lines and timed steps.
         expect(events.some((e) => e.type === "progress" && e.step === "image.mmdebstrap")).toBe(true);
-        for (const step of ["image.sshkey", "image.mmdebstrap", "image.configure", "image.mkfs"]) {
+        for (const step of ["image.sshkey", "image.hostkey", "image.mmdebstrap", "image.configure", "image.mkfs"]) {
           const done = events.find((e) => e.type === "step" && e.step === step && e.status === "done");
           expect(done && done.type === "step" ? done.elapsedMs : undefined, step).toBeTypeOf("number");
         }
@@ -47,6 +47,9 @@ describe("image (real build)", () => {
     expect((await stat(image.kernel)).size).toBeGreaterThan(1024 * 1024);
     expect((await stat(image.sshKey)).mode & 0o777).toBe(0o600);
     expect(await readFile(image.sshPubKey, "utf8")).toMatch(/^ssh-ed25519 \S+/);
+    // The guest's host key is pinned: hangar refuses a guest that shows another.
+    expect(image.hostKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+={0,3}$/);
+    expect((await readFile(image.hostKeyFile, "utf8")).trim()).toContain(image.hostKey);
     expect(image.kernelVersion).toMatch(/^\d+\.\d+\.\d+-\d+-cloud-amd64$/);
     expect(Array.isArray(image.bootArgs)).toBe(true);
     expect(image.kernelConfig).toBeDefined();
