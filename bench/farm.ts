@@ -5,7 +5,7 @@
  * The workers are started and idle before the farm run is timed; the image is built first.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "../harness/vm/ports.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -18,17 +18,6 @@ import { ResultStore } from "../harness/results/index.ts";
 import { prepareBoot, runSuite } from "../harness/run/index.ts";
 
 const CANARIES = ["selftest-hung-task", "selftest-clean", "selftest-lockdep"];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === "object" ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;

@@ -13,6 +13,7 @@ import type { BisectOutcome } from "./driver.ts";
 import type { GitRepo } from "./git.ts";
 import { autoChoice } from "./policies.ts";
 import { isUntestable } from "./policy-types.ts";
+import { escapeHtml } from "../results/index.ts";
 
 export interface CommitRow {
   sha: string;
@@ -204,7 +205,7 @@ export function reportText(r: BisectReport, cwd = process.cwd()): string {
   return out.join("\n") + "\n";
 }
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = escapeHtml;
 
 /** The bisect as an HTML section; links are relative to `base` (the folder the page is in). */
 export function bisectSection(r: BisectReport, base: string): string {

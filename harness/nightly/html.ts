@@ -1,7 +1,5 @@
 /** Small HTML helpers shared by the nightly pages. */
-export function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
+export { escapeHtml as esc } from "../results/index.ts";
 
 /** A name safe in an HTML id and a URL fragment. */
 export function slug(s: string): string {

@@ -1,7 +1,9 @@
 import { relative } from "node:path";
 import type { RunSummary } from "./types.ts";
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/** Text for HTML content and double-quoted attributes (every results page uses this one). */
+export const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = escapeHtml;
 
 /** A self-contained HTML page: one row per scenario, one line per attempt with links to its logs. */
 export function toHtml(s: RunSummary): string {

@@ -9,10 +9,10 @@ import type { MatchResult } from "../match/index.ts";
 import { FILES, type AttemptVerdict } from "../results/index.ts";
 import type { Machine, MachineFactory } from "../vm/index.ts";
 import type { BootPlan } from "./boot-plan.ts";
-import { createAttemptContext, type AttemptContext, type AttemptFacts, type StepRecord } from "./context.ts";
+import { createAttemptContext, type AttemptFacts, type StepRecord } from "./context.ts";
 import { judge } from "./judge.ts";
 import { parseAttemptLogs } from "./logs.ts";
-import { ATTEMPT_PHASES, type PhaseName, type PhaseOutcome, type PhaseStatus } from "./phases/index.ts";
+import { runPhases, type PhaseOutcome } from "./phases/index.ts";
 import type { WatchdogOptions } from "./watchdog.ts";
 
 export type { StepRecord };
@@ -117,36 +117,6 @@ function openKernelLog(path: string): { write: (line: string) => void; close: ()
     },
     close: () => new Promise((resolve) => (error ? resolve(error) : out.end(() => resolve(error)))),
   };
-}
-
-/** Run every phase whose rule allows it; record an outcome for each, `not-run` for the others. */
-async function runPhases(ctx: AttemptContext): Promise<PhaseOutcome[]> {
-  const outcomes: PhaseOutcome[] = [];
-  const state = (p: PhaseName): PhaseStatus | undefined => outcomes.find((x) => x.phase === p)?.status;
-  for (const def of ATTEMPT_PHASES) {
-    if (!def.runs(state, outcomes)) {
-      outcomes.push({ phase: def.name, status: "not-run", ms: 0 });
-      continue;
-    }
-    if (def.name === "boot") ctx.watchdog.start();
-    // From here on the machine is being taken down on purpose: its exit is not a trip.
-    if (def.name === "collect") ctx.watchdog.stop();
-    const t0 = Date.now();
-    let outcome: PhaseOutcome;
-    try {
-      const r = await def.run(ctx, state);
-      outcome = r ? { phase: def.name, ...r, ms: Date.now() - t0 } : { phase: def.name, status: "ok", ms: Date.now() - t0 };
-    } catch (err) {
-      outcome = { phase: def.name, status: "failed", reason: errorMessage(err), ms: Date.now() - t0 };
-    }
-    // Whatever a phase was doing when the watchdog tripped, the trip is the reason it ended.
-    const trip = ctx.watchdog.reason;
-    if (trip && def.name !== "collect" && def.name !== "teardown" && (outcome.status === "ok" || outcome.status === "failed")) {
-      outcome = { ...outcome, status: "aborted", reason: trip.detail };
-    }
-    outcomes.push(outcome);
-  }
-  return outcomes;
 }
 
 /** reports.json, storage.json, pressure.json and verdict.json of one attempt. */

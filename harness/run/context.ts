@@ -49,8 +49,6 @@ export interface AttemptContext {
   env: Record<string, string>;
   /** Mount point per filesystem layer. */
   mounts: Record<string, string>;
-  /** Set by the storage phase: what the layers built. */
-  storageBuilt: boolean;
   pressure?: PressureStage;
   /** Releases the built kernel's in-use mark (taken at boot). */
   releaseKernel?: () => Promise<void>;
@@ -112,7 +110,6 @@ export function createAttemptContext(o: ContextOptions): AttemptContext {
     facts: { storage: [], steps: [] },
     env: {},
     mounts: {},
-    storageBuilt: false,
     writeKernelLog: o.writeKernelLog,
     exec,
     mark: async (fields) => {

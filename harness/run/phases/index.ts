@@ -2,6 +2,7 @@
  * The attempt's phases in order, each with the rule that says whether it runs given the
  * outcomes so far. A phase that throws is `failed` (or `aborted` when the watchdog tripped).
  */
+import { errorMessage } from "../../common/index.ts";
 import type { AttemptContext } from "../context.ts";
 import { boot } from "./boot.ts";
 import { collect, teardown } from "./collect.ts";
@@ -50,3 +51,37 @@ export const ATTEMPT_PHASES: readonly PhaseDef[] = [
   { name: "collect", runs: started, run: collect },
   { name: "teardown", runs: started, run: teardown },
 ];
+
+/**
+ * Run the phases (all, or the named ones) in order, appending an outcome for each to
+ * `outcomes`: `not-run` when its rule rules it out, `failed` when it throws, `aborted` when the
+ * watchdog tripped under it. The watchdog starts with the boot and stops before the collection
+ * (from there on the machine is taken down on purpose: its exit is not a trip).
+ */
+export async function runPhases(ctx: AttemptContext, outcomes: PhaseOutcome[] = [], names?: readonly PhaseName[]): Promise<PhaseOutcome[]> {
+  const state = (p: PhaseName): PhaseStatus | undefined => outcomes.find((x) => x.phase === p)?.status;
+  for (const def of ATTEMPT_PHASES) {
+    if (names && !names.includes(def.name)) continue;
+    if (!def.runs(state, outcomes)) {
+      outcomes.push({ phase: def.name, status: "not-run", ms: 0 });
+      continue;
+    }
+    if (def.name === "boot") ctx.watchdog.start();
+    if (def.name === "collect") ctx.watchdog.stop();
+    const t0 = Date.now();
+    let outcome: PhaseOutcome;
+    try {
+      const r = await def.run(ctx, state);
+      outcome = r ? { phase: def.name, ...r, ms: Date.now() - t0 } : { phase: def.name, status: "ok", ms: Date.now() - t0 };
+    } catch (err) {
+      outcome = { phase: def.name, status: "failed", reason: errorMessage(err), ms: Date.now() - t0 };
+    }
+    // Whatever a phase was doing when the watchdog tripped, the trip is the reason it ended.
+    const trip = ctx.watchdog.reason;
+    if (trip && def.name !== "collect" && def.name !== "teardown" && (outcome.status === "ok" || outcome.status === "failed")) {
+      outcome = { ...outcome, status: "aborted", reason: trip.detail };
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}

@@ -11,7 +11,6 @@ export async function storage(ctx: AttemptContext): Promise<PhaseResult> {
   );
   Object.assign(ctx.env, storageEnvironment(outputs, sc.storage));
   ctx.mounts = mountPoints(outputs);
-  ctx.storageBuilt = true;
 }
 
 /**
