@@ -124,54 +124,54 @@ export function registerBisect(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("-v, --verbose", "show debug messages and every progress line")
     .action(async (file: string, opts: KernelOpts & { git: string; good: string; bad: string; policy: UserPolicyName; confidence: number; signature?: string; jobs: number; timeFactor?: number; maxRuns: number; accel: "auto" | "kvm" | "tcg"; results: string; resume?: boolean; json?: boolean; verbose?: boolean }) => {
-        const t0 = Date.now();
-        const { scenario, signature } = await loadTarget(file, opts);
-        const fragments = await fragmentsFor(scenario, opts);
-        const repo = new GitRepo(resolve(opts.git));
-        await repo.check();
-        const good = await repo.resolve(opts.good, "--good");
-        const bad = await repo.resolve(opts.bad, "--bad");
-        const patches = opts.patch.map((p) => resolve(p));
-        const inputs: BisectInputs = {
-          git: await realpath(opts.git),
-          good,
-          bad,
-          scenario: scenario.name,
-          ...(signature ? { signature } : {}),
+      const t0 = Date.now();
+      const { scenario, signature } = await loadTarget(file, opts);
+      const fragments = await fragmentsFor(scenario, opts);
+      const repo = new GitRepo(resolve(opts.git));
+      await repo.check();
+      const good = await repo.resolve(opts.good, "--good");
+      const bad = await repo.resolve(opts.bad, "--bad");
+      const patches = opts.patch.map((p) => resolve(p));
+      const inputs: BisectInputs = {
+        git: await realpath(opts.git),
+        good,
+        bad,
+        scenario: scenario.name,
+        ...(signature ? { signature } : {}),
+        policy: opts.policy,
+        confidence: opts.confidence,
+        patches,
+        fragments,
+      };
+      const id = bisectId(inputs);
+      const dir = join(resolve(opts.results), id);
+      const bus = new EventBus();
+      attachRenderer(bus, { verbose: !!opts.verbose });
+      await ensureHosts(bus);
+      bus.emit({ type: "log", level: "info", message: `bisect ${id}: ${scenario.name} over ${good.slice(0, 12)}..${bad.slice(0, 12)} → ${dir}` });
+      const tester = kernelTester({ git: inputs.git, patches, fragments, sink: bus, scenario, dir, accel: opts.accel });
+      const outcome = await guarded((signal) =>
+        runBisect({
+          repo,
+          inputs,
+          id,
+          dir,
           policy: opts.policy,
-          confidence: opts.confidence,
-          patches,
-          fragments,
-        };
-        const id = bisectId(inputs);
-        const dir = join(resolve(opts.results), id);
-        const bus = new EventBus();
-        attachRenderer(bus, { verbose: !!opts.verbose });
-        await ensureHosts(bus);
-        bus.emit({ type: "log", level: "info", message: `bisect ${id}: ${scenario.name} over ${good.slice(0, 12)}..${bad.slice(0, 12)} → ${dir}` });
-        const tester = kernelTester({ git: inputs.git, patches, fragments, sink: bus, scenario, dir, accel: opts.accel });
-        const outcome = await guarded((signal) =>
-          runBisect({
-            repo,
-            inputs,
-            id,
-            dir,
-            policy: opts.policy,
-            policyOptions: { ...DEFAULT_POLICY_OPTIONS, confidence: opts.confidence, jobs: opts.jobs, maxRuns: opts.maxRuns },
-            tester,
-            resume: !!opts.resume,
-            sink: bus,
-            signal,
-          }),
-        );
-        const report = await buildReport(outcome, repo, { scenario: scenario.name, policy: opts.policy, wallMs: Date.now() - t0 });
-        await appendEvent(outcome.ledger, { type: "done", at: new Date().toISOString(), exitCode: report.exitCode });
-        await writeJsonAtomic(join(dir, "report.json"), report);
-        const text = reportText(report);
-        await writeFile(join(dir, "report.txt"), reportText(report, dir));
-        await writeFile(join(dir, "report.html"), bisectPage(report, dir));
-        process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : text);
-        process.exitCode = report.exitCode;
+          policyOptions: { ...DEFAULT_POLICY_OPTIONS, confidence: opts.confidence, jobs: opts.jobs, maxRuns: opts.maxRuns },
+          tester,
+          resume: !!opts.resume,
+          sink: bus,
+          signal,
+        }),
+      );
+      const report = await buildReport(outcome, repo, { scenario: scenario.name, policy: opts.policy, wallMs: Date.now() - t0 });
+      await appendEvent(outcome.ledger, { type: "done", at: new Date().toISOString(), exitCode: report.exitCode });
+      await writeJsonAtomic(join(dir, "report.json"), report);
+      const text = reportText(report);
+      await writeFile(join(dir, "report.txt"), reportText(report, dir));
+      await writeFile(join(dir, "report.html"), bisectPage(report, dir));
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : text);
+      process.exitCode = report.exitCode;
       },
     );
 
@@ -199,10 +199,10 @@ export function registerBisect(program: Command): void {
     })
     .action(async (file: string, opts: KernelOpts & { git: string; rev: string; signature?: string; runs?: number; p?: number; stepConfidence: number; timeFactor?: number; accel: "auto" | "kvm" | "tcg"; results: string; verbose?: boolean }) => {
       try {
-        process.exitCode = await bisectStep(file, opts);
+      process.exitCode = await bisectStep(file, opts);
       } catch (err) {
-        process.stderr.write(`hangar bisect-step: ${errorMessage(err)}\n`);
-        process.exitCode = stepFailureExitCode(err, shutdownSignal.aborted);
+      process.stderr.write(`hangar bisect-step: ${errorMessage(err)}\n`);
+      process.exitCode = stepFailureExitCode(err, shutdownSignal.aborted);
       }
     });
 }

@@ -31,22 +31,22 @@ export function registerHistory(program: Command): void {
     .option("--rebuild", "rebuild history.jsonl and index.html from the nights' nightly.json files")
     .option("--json", "print the rows as JSON")
     .action(async (opts: HistoryCliOptions) => {
-        const warn = (m: string) => process.stderr.write(`hangar: warning: ${m}\n`);
-        const history = opts.rebuild ? await rebuildHistory(opts.results, warn) : await readHistory(opts.results, warn);
-        if (opts.rebuild) {
-          const page = await writeHistoryPage(opts.results, history);
-          process.stderr.write(`hangar: rebuilt the index from ${history.length} night(s); ${page}\n`);
-        }
-        const rows = queryHistory(history, {
-          ...(opts.scenario ? { scenario: opts.scenario } : {}),
-          ...(opts.signature ? { signature: opts.signature } : {}),
-          ...(opts.kernel ? { kernel: opts.kernel } : {}),
-          ...(opts.last ? { last: opts.last } : {}),
-        });
-        if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
-        else if (!history.length) process.stdout.write(`no nightly run in ${opts.results}\n`);
-        else if (!rows.length) process.stdout.write(`no night matches (${history.length} night(s) in ${opts.results})\n`);
-        else process.stdout.write(rows.map(rowLine).join("\n") + "\n");
+      const warn = (m: string) => process.stderr.write(`hangar: warning: ${m}\n`);
+      const history = opts.rebuild ? await rebuildHistory(opts.results, warn) : await readHistory(opts.results, warn);
+      if (opts.rebuild) {
+        const page = await writeHistoryPage(opts.results, history);
+        process.stderr.write(`hangar: rebuilt the index from ${history.length} night(s); ${page}\n`);
+      }
+      const rows = queryHistory(history, {
+        ...(opts.scenario ? { scenario: opts.scenario } : {}),
+        ...(opts.signature ? { signature: opts.signature } : {}),
+        ...(opts.kernel ? { kernel: opts.kernel } : {}),
+        ...(opts.last ? { last: opts.last } : {}),
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+      else if (!history.length) process.stdout.write(`no nightly run in ${opts.results}\n`);
+      else if (!rows.length) process.stdout.write(`no night matches (${history.length} night(s) in ${opts.results})\n`);
+      else process.stdout.write(rows.map(rowLine).join("\n") + "\n");
       },
     );
 }

@@ -71,35 +71,35 @@ export function registerNightly(program: Command): void {
     .option("-v, --verbose", "show debug messages and every progress line")
     .allowUnknownOption()
     .action(async (given: string[], opts: NightlyCliOptions) => {
-        const { files, hook: onRegression } = splitHook(given, opts.onRegression, process.argv);
-        const kernels = parseKernelSpecs(opts.kernel);
-        const { suite, scenarios } = await loadTargets(files, opts.timeFactor ? { timeFactor: opts.timeFactor } : {});
-        const bus = new EventBus();
-        attachRenderer(bus, { verbose: !!opts.verbose });
-        const inputs = await checkNightlyInputs({
-          results: opts.results,
-          baseline: opts.baseline,
-          ...(opts.knownIssues ? { knownIssues: opts.knownIssues } : {}),
-          warn: (message) => bus.emit({ type: "log", level: "warn", message }),
-        });
-        const missing = await ensureHost(true, (l) => bus.emit({ type: "progress", step: "host.install", message: l }));
-        if (missing.length) throw new HangarError(`host requirements missing: ${missing.map((m) => m.pkg).join(", ")} (see hangar doctor)`);
-        const { summary, hook } = await runNightly({
-          suite,
-          scenarios,
-          kernels,
-          results: opts.results,
-          jobs: opts.jobs,
-          ...(opts.attempts ? { attempts: opts.attempts } : {}),
-          accel: opts.accel,
-          inputs,
-          alpha: opts.alpha,
-          ...(onRegression?.length ? { onRegression } : {}),
-          bus,
-        });
-        if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-        else printNight(summary, hook?.error);
-        process.exitCode = summary.exitCode;
+      const { files, hook: onRegression } = splitHook(given, opts.onRegression, process.argv);
+      const kernels = parseKernelSpecs(opts.kernel);
+      const { suite, scenarios } = await loadTargets(files, opts.timeFactor ? { timeFactor: opts.timeFactor } : {});
+      const bus = new EventBus();
+      attachRenderer(bus, { verbose: !!opts.verbose });
+      const inputs = await checkNightlyInputs({
+        results: opts.results,
+        baseline: opts.baseline,
+        ...(opts.knownIssues ? { knownIssues: opts.knownIssues } : {}),
+        warn: (message) => bus.emit({ type: "log", level: "warn", message }),
+      });
+      const missing = await ensureHost(true, (l) => bus.emit({ type: "progress", step: "host.install", message: l }));
+      if (missing.length) throw new HangarError(`host requirements missing: ${missing.map((m) => m.pkg).join(", ")} (see hangar doctor)`);
+      const { summary, hook } = await runNightly({
+        suite,
+        scenarios,
+        kernels,
+        results: opts.results,
+        jobs: opts.jobs,
+        ...(opts.attempts ? { attempts: opts.attempts } : {}),
+        accel: opts.accel,
+        inputs,
+        alpha: opts.alpha,
+        ...(onRegression?.length ? { onRegression } : {}),
+        bus,
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      else printNight(summary, hook?.error);
+      process.exitCode = summary.exitCode;
       },
     );
 }
@@ -115,7 +115,7 @@ export function printNight(n: NightSummary, hookError?: string): void {
       lines.push(`  ${(MARK[c.state] ?? c.state).padEnd(5)} ${c.scenario}: ${c.cell.reported}/${c.cell.judged} with reports${c.cell.infra ? `, ${c.cell.infra} infra` : ""}`);
       lines.push(`        ${c.reason}`);
       for (const x of c.changes.filter((y) => y.change !== "unchanged" && y.change !== "seen")) {
-        lines.push(`        ${x.change.padEnd(4)} ${x.title}  ${x.base.hits}/${x.base.n} → ${x.cur.hits}/${x.cur.n}  p=${x.p.toPrecision(3)}  [${x.signature}]`);
+      lines.push(`        ${x.change.padEnd(4)} ${x.title}  ${x.base.hits}/${x.base.n} → ${x.cur.hits}/${x.cur.n}  p=${x.p.toPrecision(3)}  [${x.signature}]`);
       }
     }
   }
