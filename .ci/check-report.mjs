@@ -1,8 +1,8 @@
 // Reads vitest's JSON report: prints the closing line, and fails (exit 1) when a test was
-// skipped without a reason listed in the allow file (one "<regex> | <reason>" a line).
+// skipped without a reason listed in the allow files (one "<regex> | <reason>" a line).
 import { readFileSync } from "node:fs";
 
-const [reportPath, allowPath] = process.argv.slice(2);
+const [reportPath, ...allowPaths] = process.argv.slice(2);
 let r;
 try {
   r = JSON.parse(readFileSync(reportPath, "utf8"));
@@ -11,8 +11,8 @@ try {
   process.exit(1);
 }
 console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-const allowed = readFileSync(allowPath, "utf8")
-  .split("\n")
+const allowed = allowPaths
+  .flatMap((p) => readFileSync(p, "utf8").split("\n"))
   .filter((l) => l.trim() && !l.startsWith("#"))
   .map((l) => {
     const [re, reason] = l.split(" | ");
