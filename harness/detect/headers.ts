@@ -52,6 +52,14 @@ export const OOPS_HEADERS: OopsHeader[] = [
   { header: "invalid opcode:", continuation: /invalid opcode:/ },
   { header: "UBSAN:" },
   { header: "Internal error:", continuation: /Internal error:/ },
+  { header: "Unhandled fault:" },
+  // a reboot in the middle of a run; the decompressor's lines echoed in a message (a mount option) are not
+  { header: "Booting the kernel", ignore: /Parsing ELF|Decompressing Linux|Unknown parameter '/ },
+  // syzkaller never counts it as a second report: inside an open report it is part of it
+  { header: "unregister_netdevice: waiting for", continuation: /unregister_netdevice: waiting for/ },
+  { header: "SYZFAIL:" },
+  { header: "panic:", ignore: /_panic:|ddb\.onpanic:|evtlog_status:|xlog_status:/ },
+  { header: "fatal error:", ignore: /ALSA|cannot create timer/ },
   { header: "invoked oom-killer:", weak: true },
   { header: "Out of memory: Kill", continuation: /Out of memory: Kill/, weak: true },
   { header: "Out of memory and no killable processes" },
@@ -65,22 +73,25 @@ export interface HeaderHit {
 }
 
 /** Every header without a ':' contains one of these (and so may a line that has a ':'). */
-const NO_COLON_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle/;
+const NO_COLON_RE = /BUG at|protection fault| memory|Kernel panic|Unable to handle|Booting the kernel/;
 
 /**
  * Could a header with a ':' end at this colon? Those headers are `BUG:`, `WARNING:`, `INFO:`,
  * `stack segment: `, `PANIC: double fault`, `divide error:`, `invalid opcode:`, `UBSAN:`,
- * `Internal error:`, `invoked oom-killer:`, `int3:` and `Out of memory: Kill`.
+ * `Internal error:`, `Unhandled fault:`, `unregister_netdevice: waiting for`, `SYZFAIL:`, `panic:`,
+ * `fatal error:`, `invoked oom-killer:`, `int3:` and `Out of memory: Kill`.
  */
 function headerColon(t: string, c: number): boolean {
   switch (t.charCodeAt(c - 1)) {
     case 71 /* G */: return c >= 3 && (t.startsWith("BUG", c - 3) || (c >= 7 && t.startsWith("WARNING", c - 7)));
     case 79 /* O */: return c >= 4 && t.startsWith("INFO", c - 4);
-    case 116 /* t */: return c >= 7 && t.startsWith("segment", c - 7);
+    case 116 /* t */: return (c >= 7 && t.startsWith("segment", c - 7)) || (c >= 5 && t.startsWith("fault", c - 5));
+    case 76 /* L */: return c >= 7 && t.startsWith("SYZFAIL", c - 7);
+    case 99 /* c */: return c >= 5 && t.startsWith("panic", c - 5);
     case 67 /* C */: return c >= 5 && t.startsWith("PANIC", c - 5);
     case 114 /* r */: return (c >= 5 && t.startsWith("error", c - 5)) || (c >= 6 && t.startsWith("killer", c - 6));
     case 51 /* 3 */: return c >= 4 && t.startsWith("int3", c - 4);
-    case 101 /* e */: return c >= 6 && t.startsWith("opcode", c - 6);
+    case 101 /* e */: return (c >= 6 && t.startsWith("opcode", c - 6)) || (c >= 9 && t.startsWith("netdevice", c - 9));
     case 78 /* N */: return c >= 5 && t.startsWith("UBSAN", c - 5);
     case 121 /* y */: return c >= 6 && t.startsWith("memory", c - 6);
     default: return false;
@@ -96,7 +107,7 @@ function headerColon(t: string, c: number): boolean {
  * that start with an upper-case letter are the fastest for irregexp to scan a line for.
  */
 export const PROBE_RE =
-  /BUG at|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r|Out of memory|System is deadlocked|general protection/;
+  /BUG at|Kernel panic|Unable to handle|---\[ end|Sending NMI from CPU|Call |\r|Out of memory|System is deadlocked|general protection|Booting the kernel/;
 
 /**
  * Cheap necessary condition for findHeader: the line may contain one of the OOPS_HEADERS.

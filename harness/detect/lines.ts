@@ -13,8 +13,12 @@
  */
 import { MAX_LINE_CHARS } from "./limits.ts";
 
-/** Receives each line (no line end, at most MAX_LINE_CHARS long) with its 1-based line number. */
-export type LineSink = (line: string, n: number) => void;
+/**
+ * Receives each line (no line end, at most MAX_LINE_CHARS long) with its 1-based line number and,
+ * when the line is the text as written between two '\n' (not cut, no CR), its offset in the whole
+ * text written so far (-1 otherwise): the batch parser cuts a report's text out of the log by them.
+ */
+export type LineSink = (line: string, n: number, off: number) => void;
 
 /** A copy of `s` that does not keep the (maybe huge) string it was cut from alive. */
 export function detachedPrefix(s: string, start: number, end: number): string {
@@ -78,6 +82,8 @@ export function createLineSplitter(sink: LineSink): LineSplitter {
   let held: [string, number][] = [];
   let heldChars = 0;
   let scanned = 0;
+  /** characters written before the current chunk */
+  let base = 0;
   let stopped = false;
 
   function add(s: string): void {
@@ -99,8 +105,8 @@ export function createLineSplitter(sink: LineSink): LineSplitter {
     for (const [line, k] of h) {
       if (stopped) return;
       if (cr) {
-        sink(line, ++n);
-        for (let i = 1; i < k; i++) sink("", ++n);
+        sink(line, ++n, -1);
+        for (let i = 1; i < k; i++) sink("", ++n, -1);
       } else pieceEnds(line);
     }
   }
@@ -110,17 +116,17 @@ export function createLineSplitter(sink: LineSink): LineSplitter {
     if (line.length === 0) return;
     if (pieces === 0) n++;
     pieces++;
-    sink(line, n);
+    sink(line, n, -1);
   }
 
-  /** A line ends at a '\n' (LF and CR-only mode alike). */
-  function lineEnds(line: string): void {
+  /** A line ends at a '\n' (LF and CR-only mode alike). `off`: see LineSink. */
+  function lineEnds(line: string, off = -1): void {
     if (crOnly === undefined) decide(false);
     if (stopped) return;
     if (pieces === 0) {
       n++;
-      sink(line, n);
-    } else if (line.length > 0) sink(line, n);
+      sink(line, n, off);
+    } else if (line.length > 0) sink(line, n, -1);
     pieces = 0;
   }
 
@@ -133,8 +139,8 @@ export function createLineSplitter(sink: LineSink): LineSplitter {
       return;
     }
     if (crOnly) {
-      sink(line, ++n);
-      for (let i = 1; i < k && !stopped; i++) sink("", ++n);
+      sink(line, ++n, -1);
+      for (let i = 1; i < k && !stopped; i++) sink("", ++n, -1);
     } else pieceEnds(line);
   }
 
@@ -160,7 +166,8 @@ export function createLineSplitter(sink: LineSink): LineSplitter {
       if (chunk.charCodeAt(stop) === 10) {
         if (carry.length === 0) {
           // the common case: a whole line inside the chunk
-          lineEnds(stop - pos > MAX_LINE_CHARS ? detachedPrefix(chunk, pos, stop) : chunk.slice(pos, stop));
+          if (stop - pos > MAX_LINE_CHARS) lineEnds(detachedPrefix(chunk, pos, stop));
+          else lineEnds(chunk.slice(pos, stop), base + pos);
         } else {
           add(chunk.slice(pos, Math.min(stop, pos + MAX_LINE_CHARS)));
           lineEnds(takeCarry());
@@ -186,6 +193,7 @@ export function createLineSplitter(sink: LineSink): LineSplitter {
       if (chunk.charCodeAt(e) !== 10) crsEnd(takeCarry(), e - stop);
     }
     scanned += len;
+    base += len;
     if (crOnly === undefined && scanned > CR_ONLY_AFTER && held.length > 0) decide(true);
   }
 

@@ -23,9 +23,10 @@ export function lockClassOf(text: string): string | undefined {
 }
 
 const STOP_RE = /other info that might help|Possible (?:unsafe|interrupt unsafe) locking scenario|stack backtrace:|locks? held by|no locks held|Call Trace:/;
-const CHAIN_RE = /^-> #([0-9]+) /;
+// both run on untrimmed lines: `^\s*` is what trimming the line first would do
+const CHAIN_RE = /^\s*-> #([0-9]+) /;
 const TASK_RES = [
-  /^(\S+?)\/([0-9]+)(?: \[[^\]]*\])? (?:is trying to|just changed the state|takes:|is leaving the kernel|is freeing memory|is exiting)/,
+  /^\s*(\S+?)\/([0-9]+)(?: \[[^\]]*\])? (?:is trying to|just changed the state|takes:|is leaving the kernel|is freeing memory|is exiting)/,
   /locks? held by (\S+?)\/([0-9]+)/,
 ];
 
@@ -49,14 +50,17 @@ export function lockdepInfo(type: string, lines: string[]): LockdepInfo {
   for (const t of lines) {
     if (inWhat && STOP_RE.test(t)) inWhat = false;
     const cls = lockClassOf(t);
+    // both task forms name `comm/pid`
+    const slash = t.indexOf("/");
     if (cls !== undefined) {
       const norm = normalizeLockClass(cls);
-      const cm = CHAIN_RE.exec(t.trimStart());
+      const cm = CHAIN_RE.exec(t);
       if (cm) chain.push({ n: Number(cm[1]), cls: norm });
       if (inWhat) classes.push(norm);
     }
+    if (slash < 0) continue;
     for (const re of TASK_RES) {
-      const m = re.exec(t.trimStart());
+      const m = re.exec(t);
       if (m) tasks.push({ comm: m[1]!, pid: Number(m[2]) });
     }
   }

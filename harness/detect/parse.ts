@@ -54,19 +54,22 @@ interface Folded {
  * @param copy share no memory with the input either: strings cut from a chunk (a line, a frame
  * name) keep the whole chunk alive, and a report kept to the end of a long streamed log must not.
  */
-function keep(r: Report, lines: Line[], copy: boolean): Report {
-  r.text = joinRaw(lines);
+function keep(r: Report, lines: Line[], copy: boolean, source: string | undefined): Report {
+  r.text = joinRaw(lines, source);
   return copy ? structuredClone(r) : r;
 }
 
-/** Reports folded by key while they come out of the collector (see parseReports). */
-function createFolder(copy: boolean) {
+/**
+ * Reports folded by key while they come out of the collector (see parseReports).
+ * @param source the whole log, when it is parsed from one string (a report's text is cut out of it)
+ */
+function createFolder(copy: boolean, source: string | undefined) {
   const byKey = new Map<string, Folded>();
   function add(r: Report, lines: Line[]): void {
     const k = dedupKey(r);
     const f = byKey.get(k);
     if (!f) {
-      const base = keep(r, lines, copy);
+      const base = keep(r, lines, copy, source);
       byKey.set(copy ? detachKey(k) : k, {
         base, baseScore: completenessOf(base.corrupted, base.text.length), firstLine: r.startLine,
         count: r.count, first: r.firstTimestamp, last: r.lastTimestamp, folded: false,
@@ -74,15 +77,16 @@ function createFolder(copy: boolean) {
       return;
     }
     // mergeReports over reports sorted by startLine: the base is the most complete one, the earliest
-    // among equally complete ones; count is the largest; the time range is the union
+    // among equally complete ones; count is how many there are; the time range is the union
     f.folded = true;
     const cr = completenessOf(r.corrupted, joinRawLength(lines));
     if (cr > f.baseScore || (cr === f.baseScore && r.startLine < f.base.startLine)) {
-      f.base = keep(r, lines, copy);
+      f.base = keep(r, lines, copy, source);
       f.baseScore = cr;
     }
     if (r.startLine < f.firstLine) f.firstLine = r.startLine;
-    if (r.count > f.count) f.count = r.count;
+    // the collector of a batch parser leaves counting to it: every report of the key is one more
+    f.count += r.count;
     f.first = minDef(f.first, r.firstTimestamp);
     f.last = maxDef(f.last, r.lastTimestamp);
   }
@@ -123,7 +127,7 @@ function createFeeder(
   let sinceCheck = 0;
   let outOfTime = false;
   let last = 0;
-  const splitter = createLineSplitter((line, n) => {
+  const splitter = createLineSplitter((line, n, off) => {
     if (outOfTime) return;
     if (++sinceCheck >= BUDGET_CHECK_LINES && deadline !== Infinity) {
       sinceCheck = 0;
@@ -134,7 +138,7 @@ function createFeeder(
       }
     }
     last = n;
-    s.pushLine(line, n, got);
+    s.pushLine(line, n, got, off);
     if (got.length) flush();
   });
   return {
@@ -154,11 +158,12 @@ function createFeeder(
  * not with the log.
  */
 export function createLogParser(opts: ParseOptions = {}): LogParser {
-  return logParser(opts, true);
+  return logParser(opts, true, undefined);
 }
 
-function logParser(opts: ParseOptions, copy: boolean): LogParser {
-  const folder = createFolder(copy);
+/** @param source the whole log when it is written in one piece (see createFolder) */
+function logParser(opts: ParseOptions, copy: boolean, source: string | undefined): LogParser {
+  const folder = createFolder(copy, source);
   const feeder = createFeeder(createCollector(opts, true), opts, (r, lines) => folder.add(r, lines!));
   return {
     write: (chunk) => feeder.splitter.write(chunk),
@@ -187,7 +192,7 @@ export function parseAllReports(text: string, opts?: ParseOptions): Report[] {
  */
 export function parseReportsWithin(text: string, opts?: ParseOptions): ParseResult {
   // the reports may point into `text`: it is the caller's already
-  const p = logParser(opts ?? {}, false);
+  const p = logParser(opts ?? {}, false, text);
   p.write(text);
   return p.end();
 }

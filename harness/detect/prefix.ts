@@ -61,6 +61,8 @@ export interface Line {
   tsKind: number;
   tsAt: number;
   tsEnd: number;
+  /** where `raw` starts in the text being parsed when it is that text's line as is, else -1 (see LineSink) */
+  off: number;
 }
 
 const STAMP_RE = /\[ *[0-9]+\.[0-9]+\]/y;
@@ -88,7 +90,7 @@ export function tsOf(l: Line): number | undefined {
 }
 
 /** Parse `[ 12.34][ T12] ` at position i of `s`, or undefined when there is no stamp. */
-function stampLine(s: string, i: number, n: number): Line | undefined {
+function stampLine(s: string, i: number, n: number, off: number): Line | undefined {
   if (s.charCodeAt(i) !== 91 /* [ */) return undefined;
   STAMP_RE.lastIndex = i;
   if (!STAMP_RE.test(s)) return undefined;
@@ -112,10 +114,10 @@ function stampLine(s: string, i: number, n: number): Line | undefined {
   }
   if (s.charCodeAt(j) !== 32) {
     // a timestamp must be followed by a space; an empty message is still a kernel line
-    if (j === s.length) return { n, raw: s, text: "", ctx, tsKind: 1, tsAt: i + 1, tsEnd: close };
+    if (j === s.length) return { n, raw: s, text: "", ctx, tsKind: 1, tsAt: i + 1, tsEnd: close, off };
     return undefined;
   }
-  return { n, raw: s, text: s.slice(j + 1), ctx, tsKind: 1, tsAt: i + 1, tsEnd: close };
+  return { n, raw: s, text: s.slice(j + 1), ctx, tsKind: 1, tsAt: i + 1, tsEnd: close, off };
 }
 
 const SLOW_PREFIX_D_RE = new RegExp(SLOW_PREFIX_RE.source, "d");
@@ -126,11 +128,15 @@ const SLOW_PREFIX_D_RE = new RegExp(SLOW_PREFIX_RE.source, "d");
  * removed: any other '\r' of the line then ends up in `text` (no prefix form can hold one), where the
  * caller must look for it and parse again with allCRs.
  */
-export function parseLineLazy(raw: string, n: number, allCRs = true): Line {
+export function parseLineLazy(raw: string, n: number, allCRs = true, off = -1): Line {
   if (allCRs) {
     const cr = raw.indexOf("\r");
-    if (cr >= 0) raw = cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, "");
+    if (cr >= 0) {
+      raw = cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, "");
+      off = -1;
+    }
   } else if (raw.charCodeAt(raw.length - 1) === 13) {
+    off = -1;
     // every trailing '\r' (`\r\r` line ends are common): the same as removing them all when the line
     // has no other '\r'
     let e = raw.length - 1;
@@ -146,10 +152,10 @@ export function parseLineLazy(raw: string, n: number, allCRs = true): Line {
     if (j > 1 && raw.charCodeAt(j) === 62 /* > */) start = j + 1;
   }
   if (start >= 0) {
-    const r = stampLine(raw, start, n);
+    const r = stampLine(raw, start, n, off);
     if (r) return r;
-    if (start > 0) return { n, raw, text: raw.slice(start), ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
-    return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
+    if (start > 0) return { n, raw, text: raw.slice(start), ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0, off };
+    return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0, off };
   }
   if (raw.indexOf("] ") > 0 && (raw.indexOf(" login: ") >= 0 || raw.startsWith("** "))) {
     const m = SLOW_PREFIX_D_RE.exec(raw);
@@ -157,16 +163,16 @@ export function parseLineLazy(raw: string, n: number, allCRs = true): Line {
       // strip everything up to and including the first "] " after the stamp
       const idx = m[0].length;
       const [a, b] = m.indices![1]!;
-      return { n, raw, text: raw.slice(idx), ctx: m[2] ?? "console", tsKind: 2, tsAt: a, tsEnd: b };
+      return { n, raw, text: raw.slice(idx), ctx: m[2] ?? "console", tsKind: 2, tsAt: a, tsEnd: b, off };
     }
   }
   if (c0 === 32 && raw.startsWith(DMESG_CONTINUATION)) {
     // util-linux dmesg prints the further lines of a multi-line record (lockdep's "\n-> #1 …")
     // indented by the width of a timestamp instead of with one: drop that indentation.
     // Its context is the previous line's: the collector fills it in (CONTINUATION_CTX).
-    return { n, raw, text: raw.slice(DMESG_CONTINUATION.length), ctx: CONTINUATION_CTX, tsKind: 0, tsAt: 0, tsEnd: 0 };
+    return { n, raw, text: raw.slice(DMESG_CONTINUATION.length), ctx: CONTINUATION_CTX, tsKind: 0, tsAt: 0, tsEnd: 0, off };
   }
-  return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0 };
+  return { n, raw, text: raw, ctx: "", tsKind: 0, tsAt: 0, tsEnd: 0, off };
 }
 
 /** The indentation of a continuation line in `dmesg` output: the width of "[12345.123456] ". */

@@ -7,7 +7,7 @@ import { hungTaskOf, oomKilledOf, oopsTaskOf } from "./tasks.ts";
 import { computeSignature } from "./signature.ts";
 import { tsOf, type Line } from "./prefix.ts";
 import type { OpenReport } from "./stream.ts";
-import type { FlushDependency, LockdepInfo, Report, ReportKind, TaskRef, WarningInfo } from "./types.ts";
+import type { LockdepInfo, Report, ReportKind, TaskRef, WarningInfo } from "./types.ts";
 
 const MAX_FRAMES = 256;
 const SECOND_REPORT_RE = /vmalloc: allocation failure:|FAULT_INJECTION: forcing a failure|FAULT_FLAG_ALLOW_RETRY missing/;
@@ -31,13 +31,40 @@ interface Derived {
   signature: string;
 }
 
+/**
+ * Where the output a report caused starts, after more than `after` lines of it (syzkaller's findReport):
+ * the panic of panic_on_warn (with a stack of its own), or lockdep's complaint about the locks the
+ * oops left held. -1 when there is none.
+ */
+function followUpStart(body: readonly string[], after: number): number {
+  for (let i = after + 1; i < body.length; i++) {
+    const t = body[i]!;
+    if (t.includes("Kernel panic - not syncing") || t.includes("WARNING: possible circular locking dependency detected")) return i;
+  }
+  return -1;
+}
+
+/**
+ * The body lines and their frames of the report being derived: scratch arrays, reused from report to
+ * report (and emptied after each, so that they keep no input alive).
+ */
+const BODY: string[] = [];
+const BODY_FRAMES: (string | undefined)[] = [];
+
 function derive(r: OpenReport): Derived {
+  try {
+    return deriveInto(r, BODY, BODY_FRAMES);
+  } finally {
+    BODY.length = 0;
+    BODY_FRAMES.length = 0;
+  }
+}
+
+function deriveInto(r: OpenReport, body: string[], bodyFrames: (string | undefined)[]): Derived {
   const all = r.lines;
   const preamble: string[] = [];
   for (let i = 0; i < r.bodyStart; i++) preamble.push(all[i]!.text);
-  const body: string[] = [];
   // frameOf of each body line, computed once (the title search walks the stack several times)
-  const bodyFrames: (string | undefined)[] = [];
   for (let i = r.bodyStart; i < all.length; i++) {
     const t = all[i]!.text;
     if (isQuestionableFrame(t) || t.includes("Disabling lock debugging due to kernel taint")) continue;
@@ -69,6 +96,8 @@ function derive(r: OpenReport): Derived {
     }
     if (cut > 0) titleBody = body.slice(0, cut);
   }
+  const stop = followUpStart(titleBody, titleBody[0]?.includes("BUG: KMSAN:") ? 16 : 22);
+  if (stop > 0) titleBody = titleBody.slice(0, stop);
   const tr = extractTitle(titleBody, r.header, r.headerIndex, titleFrames);
 
   const frames: string[] = [];
@@ -110,11 +139,18 @@ function derive(r: OpenReport): Derived {
   return d;
 }
 
-const copyTask = (t: TaskRef): TaskRef => ({ comm: t.comm, pid: t.pid });
-const copyFlush = (f: FlushDependency): FlushDependency => ({ ...f });
-
-/** The report text: its raw lines. */
-export function joinRaw(all: Line[]): string {
+/**
+ * The report text: its raw lines. @param source the whole text the lines' offsets (Line.off) point
+ * into: when the lines are consecutive lines of it, the text is cut out of it instead of copied.
+ */
+export function joinRaw(all: Line[], source?: string): string {
+  if (source !== undefined && all.length > 0) {
+    const first = all[0]!.off;
+    let end = first + all[0]!.raw.length;
+    let i = 1;
+    if (first >= 0) for (; i < all.length && all[i]!.off === end + 1; i++) end = all[i]!.off + all[i]!.raw.length;
+    if (first >= 0 && i === all.length) return source.slice(first, end);
+  }
   const raws = new Array<string>(all.length);
   for (let i = 0; i < all.length; i++) raws[i] = all[i]!.raw;
   return raws.join("\n");
@@ -127,7 +163,7 @@ export function joinRawLength(all: Line[]): number {
   return n;
 }
 
-/** A Report of its own (no arrays or objects shared with other reports) from derived data and the lines. */
+/** The Report of derived data (made for this report alone: nothing in it is shared) and the lines. */
 function assemble(d: Derived, r: OpenReport, lazyText: boolean): Report {
   const all = r.lines;
   const first = all[0]!;
@@ -143,8 +179,8 @@ function assemble(d: Derived, r: OpenReport, lazyText: boolean): Report {
     title: d.title,
     corrupted: d.corruptedReason !== undefined,
     signature: d.signature,
-    frames: d.frames.slice(),
-    keyFrames: d.keyFrames.slice(),
+    frames: d.frames,
+    keyFrames: d.keyFrames,
     startLine: first.n,
     endLine: last.n,
     count: 1,
@@ -154,17 +190,10 @@ function assemble(d: Derived, r: OpenReport, lazyText: boolean): Report {
   if (d.guilty) rep.guiltyFrame = d.guilty;
   if (firstTs !== undefined) rep.firstTimestamp = firstTs;
   if (lastTs !== undefined) rep.lastTimestamp = lastTs;
-  if (d.task) rep.task = { ...d.task };
-  if (d.lockdep) {
-    const l = d.lockdep;
-    rep.lockdep = { type: l.type, lockClasses: l.lockClasses.slice(), chain: l.chain.slice(), tasks: l.tasks.map(copyTask) };
-  }
-  if (d.warning) {
-    const w: WarningInfo = { ...d.warning };
-    if (w.flushDependency) w.flushDependency = copyFlush(w.flushDependency);
-    rep.warning = w;
-  }
-  if (d.killed) rep.oom = { killed: copyTask(d.killed) };
+  if (d.task) rep.task = d.task;
+  if (d.lockdep) rep.lockdep = d.lockdep;
+  if (d.warning) rep.warning = d.warning;
+  if (d.killed) rep.oom = { killed: d.killed };
   return rep;
 }
 

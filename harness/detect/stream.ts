@@ -101,15 +101,19 @@ export interface Collector extends ReportStream {
   pushInto(line: string, out: Report[]): void;
   /** end(), the open reports cut for `reason` (they are marked corrupted with it) */
   end(reason?: string): Report[];
-  /** a line already split and cut (lines.ts) with its line number, adding the completed reports to `out` */
-  pushLine(line: string, n: number, out: Report[]): void;
+  /**
+   * a line already split and cut (lines.ts) with its line number and offset (see LineSink), adding
+   * the completed reports to `out`
+   */
+  pushLine(line: string, n: number, out: Report[], off?: number): void;
   /** with lazyText: the lines of each report added to an `out` array so far, in the same order (the caller empties it) */
   emittedLines: Line[][];
 }
 
 /**
- * @param lazyText reports come out with `text: ""`, their lines go to `emittedLines` (for the batch
- * parser, which keeps one report per key and builds the text of that one only)
+ * @param lazyText reports come out with `text: ""` and `count: 1`, their lines go to `emittedLines`
+ * (for the batch parser, which keeps one report per key, builds the text of that one only and counts
+ * the repeats itself)
  */
 export function createCollector(opts: ReportStreamOptions, lazyText: boolean): Collector {
   const maxLines = Math.max(20, opts.maxReportLines ?? 2000);
@@ -162,12 +166,15 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     flushCutShort(r, out);
     if (reason && !r.truncated) r.truncated = reason;
     const rep = buildReport(r);
-    const key = dedupKey(rep);
-    const n = (seen.get(key) ?? 0) + 1;
-    // a flat copy as the key: the report's strings may point into the input chunk
-    if (n > 1) seen.set(key, n);
-    else if (seen.size < 100_000) seen.set(key.length > 12 ? (" " + key).slice(1) : key, n);
-    rep.count = n;
+    if (!lazyText) {
+      // the batch parser counts the repeats as it folds them (parse.ts)
+      const key = dedupKey(rep);
+      const n = (seen.get(key) ?? 0) + 1;
+      // a flat copy as the key: the report's strings may point into the input chunk
+      if (n > 1) seen.set(key, n);
+      else if (seen.size < 100_000) seen.set(key.length > 12 ? (" " + key).slice(1) : key, n);
+      rep.count = n;
+    }
     out.push(rep);
     if (lazyText) emittedLines.push(r.lines);
   }
@@ -349,8 +356,8 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     else splitCRs(line, (piece) => pushLine(piece, n, out));
   }
 
-  /** A line without '\r' and at most MAX_LINE_CHARS long (see lines.ts), with its line number. */
-  function pushLine(raw: string, n: number, out: Report[]): void {
+  /** A line without '\r' and at most MAX_LINE_CHARS long (see lines.ts), with its line number and offset. */
+  function pushLine(raw: string, n: number, out: Report[], off = -1): void {
     if (n > lineNo) lineNo = n;
     if (raw.charCodeAt(0) === 42 /* * */ && raw.startsWith(REPLAYING)) {
       // the previous line was cut off and is printed again next: it starts no report (syzkaller)
@@ -359,7 +366,7 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
       return;
     }
     justStarted = undefined;
-    const l = parseLineLazy(raw, n, false);
+    const l = parseLineLazy(raw, n, false, off);
     const probe = PROBE_RE.test(l.text);
     if (l.ctx === CONTINUATION_CTX) l.ctx = lastCtx;
     lastCtx = l.ctx;

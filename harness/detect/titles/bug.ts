@@ -41,6 +41,13 @@ export const BUG_FORMATS: TitleFormat[] = [
   },
   {
     kind: "bug",
+    // `BUG: KCSAN: data-race in f / g` (both racing functions), `BUG: KCSAN: assert: race in f`: the line as is
+    title: /BUG: KCSAN: (.*)/,
+    fmt: (m) => `KCSAN: ${m[1]}`,
+    noStackTrace: true,
+  },
+  {
+    kind: "bug",
     title: re(String.raw`BUG: KMSAN: ([a-z\-]+) in {{FUNC}}`),
     fmt: (m, f) => `KMSAN: ${m[1]} in ${f}`,
     stack: { parts: [/BUG: KMSAN: /, STACK], parts2: [CALL_TRACE, STACK], skip: ["kmsan"] },
@@ -117,7 +124,13 @@ export const BUG_FORMATS: TitleFormat[] = [
     kind: "bug",
     title: /BUG: Bad page (state|map|cache)/,
     fmt: (m, f) => `BUG: Bad page ${m[1]} in ${f}`,
-    stack: { parts: [CALL_TRACE, STACK], skip: ["bad_page", "free_page", "free_pages", "free_unref", "put_page", "folio_put"] },
+    // the code that allocated the page (page_owner's `page last allocated` stack), not the one that
+    // found it bad while freeing it; without that stack (page_owner off, arm64) the frame is `corrupted`
+    stack: {
+      parts: [/page last allocated/, STACK],
+      skip: ["(?:free|put|get|update|release)_page", "free_unref", "^_*folio", "truncate_inode_pages", "page_frag_free", "alloc",
+        "vmap", "map"],
+    },
   },
   {
     kind: "bug",

@@ -15,7 +15,7 @@ import { LOCKDEP_FORMATS, OLD_LOCKDEP_FORMATS } from "./lockdep.ts";
 import { WARNING_FORMATS } from "./warning.ts";
 import {
   DOUBLE_FAULT_FORMATS, GPF_FORMATS, INT3_FORMATS, KERNEL_BUG_FORMATS, SLUB_INFO_FORMATS, OOM_FORMATS, PANIC_FORMATS, RCU_STALL_FORMATS,
-  TRAP_FORMATS, UNABLE_TO_HANDLE_FORMATS,
+  TRAP_FORMATS, UNABLE_TO_HANDLE_FORMATS, UNHANDLED_FAULT_FORMATS, REBOOT_FORMATS, NETDEV_FORMATS,
 } from "./other.ts";
 
 export type { TitleFormat } from "./format.ts";
@@ -36,11 +36,20 @@ const GROUPS: Record<string, TitleFormat[]> = {
   "invalid opcode:": TRAP_FORMATS,
   "UBSAN:": TRAP_FORMATS,
   "Internal error:": TRAP_FORMATS,
+  "Unhandled fault:": UNHANDLED_FAULT_FORMATS,
+  "Booting the kernel": REBOOT_FORMATS,
+  "unregister_netdevice: waiting for": NETDEV_FORMATS,
+  // `SYZFAIL:`, `panic:`, `fatal error:`: no format, the title is the line from the header on
   "invoked oom-killer:": OOM_FORMATS,
   "Out of memory: Kill": OOM_FORMATS,
   "Out of memory and no killable processes": OOM_FORMATS,
   "System is deadlocked on memory": OOM_FORMATS,
 };
+
+/** The title formats of a header group, in the order they are tried. */
+export function titleFormatsOf(headerGroup: string): readonly TitleFormat[] {
+  return GROUPS[headerGroup] ?? [];
+}
 
 const FALLBACK_KIND: Record<string, ReportKind> = {
   "BUG:": "bug", "WARNING:": "warning", "INFO:": "other", "Kernel panic": "panic", "PANIC: double fault": "panic",
@@ -210,18 +219,6 @@ function lineIndexAt(text: string, offset: number): number {
 const TIMESTAMP_RE = /\[ *[0-9]+\.[0-9]+\]/;
 const CALL_TRACE_STACK: Part[] = [CALL_TRACE_PART, "STACK"];
 
-const LITERALS = new Map<RegExp, string>();
-
-/** requiredLiteral, once per regex. */
-function requiredLiteralOf(re: RegExp): string {
-  let lit = LITERALS.get(re);
-  if (lit === undefined) {
-    lit = requiredLiteral(re);
-    LITERALS.set(re, lit);
-  }
-  return lit;
-}
-
 /**
  * The longest run of plain characters that every match of `re` contains ("" when unknown): literal
  * characters outside groups and classes, not followed by a quantifier, in a regex without a top-level
@@ -288,20 +285,135 @@ export function requiredLiteral(re: RegExp): string {
 }
 
 /**
+ * Can a match of `re` span lines or depend on the text around the line it is on? Conservative: any
+ * construct that can match a '\n' (`\n`, `\s`, `\W`, `\D`, a negated class without `\n` in it),
+ * the `s` flag, `^`/`$` without the `m` flag, lookarounds.
+ */
+export function isMultiLine(re: RegExp): boolean {
+  if (re.flags.includes("s")) return true;
+  const src = re.source;
+  const anchorsPerLine = re.flags.includes("m");
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === "\\") {
+      if ("nsWDr".includes(src[i + 1] ?? "")) return true;
+      i++;
+    } else if (c === "[") {
+      const negated = src[i + 1] === "^";
+      let excludesNL = false;
+      for (i += negated ? 2 : 1; i < src.length && src[i] !== "]"; i++) {
+        if (src[i] !== "\\") continue;
+        const e = src[++i] ?? "";
+        if (e === "n") excludesNL = true;
+        else if (!negated && "sWD".includes(e)) return true;
+      }
+      if (negated && !excludesNL) return true;
+    } else if (c === "(" && src[i + 1] === "?" && (src[i + 2] === "=" || src[i + 2] === "!" || src[i + 2] === "<")) {
+      // lookarounds (a named group `(?<name>` is taken as one too: none is used)
+      return true;
+    } else if ((c === "^" || c === "$") && !anchorsPerLine) return true;
+  }
+  return false;
+}
+
+interface FormatEntry {
+  f: TitleFormat;
+  /** requiredLiteral of its title regex */
+  lit: string;
+  multiLine: boolean;
+}
+
+const ENTRIES = new Map<TitleFormat[], FormatEntry[]>();
+
+function entriesOf(formats: TitleFormat[]): FormatEntry[] {
+  let e = ENTRIES.get(formats);
+  if (!e) {
+    e = formats.map((f) => ({ f, lit: requiredLiteral(f.title), multiLine: isMultiLine(f.title) }));
+    ENTRIES.set(formats, e);
+  }
+  return e;
+}
+
+function anyLineHas(lines: readonly string[], n: number, lit: string): boolean {
+  for (let i = 0; i < n; i++) if (lines[i]!.indexOf(lit) >= 0) return true;
+  return false;
+}
+
+/** The winning title format of a report: its match, and the line (of the report) the match starts on. */
+export interface TitleMatch {
+  f: TitleFormat;
+  m: RegExpExecArray;
+  /** index in the report lines of the line where the match starts */
+  line: number;
+  /** the matched line from the match on */
+  matchedLine: string;
+}
+
+/**
+ * syzkaller's choice of title format: of the formats of the header group, the one whose title regex
+ * matches earliest in the report (its first TITLE_WINDOW_LINES lines joined by '\n'), the first in
+ * list order among equals. The same result as running every regex on the joined text, found line by
+ * line: a regex that cannot span lines (isMultiLine) is run on one line at a time, from the first
+ * line on, and the search stops at the first line where one matches; only the few that can span lines
+ * are run on the joined text. Most reports' title is on their first line, so most regexes run on one
+ * short line instead of a few kilobytes each.
+ */
+export function findTitleFormat(lines: readonly string[], headerGroup: string, joined?: () => string): TitleMatch | undefined {
+  const formats = GROUPS[headerGroup];
+  if (!formats) return undefined;
+  const entries = entriesOf(formats);
+  const n = Math.min(lines.length, TITLE_WINDOW_LINES);
+  let text: string | undefined;
+  const getText = (): string => (text ??= joined ? joined() : lines.slice(0, n).join("\n"));
+  let best: TitleMatch | undefined;
+  let bestOff = Infinity;
+  let bestOrder = Infinity;
+  let single = false;
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    if (!e.multiLine) {
+      single = true;
+      continue;
+    }
+    // a literal holds no '\n': it is on one line, and without it on any line the text need not be joined
+    if (e.lit !== "" && !anyLineHas(lines, n, e.lit)) continue;
+    const t = getText();
+    const m = e.f.title.exec(t);
+    if (!m || m.index >= bestOff) continue;
+    const eol = t.indexOf("\n", m.index);
+    best = { f: e.f, m, line: lineIndexAt(t, m.index), matchedLine: t.slice(m.index, eol < 0 ? t.length : eol) };
+    bestOff = m.index;
+    bestOrder = k;
+  }
+  if (!single) return best;
+  for (let i = 0, lineStart = 0; i < n && lineStart <= bestOff; lineStart += lines[i]!.length + 1, i++) {
+    const l = lines[i]!;
+    let found = false;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
+      if (e.multiLine || (e.lit !== "" && l.indexOf(e.lit) < 0)) continue;
+      const m = e.f.title.exec(l);
+      if (!m) continue;
+      found = true;
+      const off = lineStart + m.index;
+      if (off > bestOff || (off === bestOff && k > bestOrder)) continue;
+      best = { f: e.f, m, line: i, matchedLine: m.index === 0 ? l : l.slice(m.index) };
+      bestOff = off;
+      bestOrder = k;
+    }
+    if (found) break;
+  }
+  return best;
+}
+
+/**
  * Title of a report whose body is `lines` (prefix-stripped, same console context, first line = oops line).
  */
 export function extractTitle(lines: string[], header: OopsHeader, headerIndex: number, frameAt?: FrameAt): TitleResult {
   // the title formats are searched near the oops line only (limits.ts), the stacks in the whole report
-  const text = (lines.length > TITLE_WINDOW_LINES ? lines.slice(0, TITLE_WINDOW_LINES) : lines).join("\n");
-  const formats = GROUPS[header.header] ?? [];
-  let best: { f: TitleFormat; m: RegExpExecArray } | undefined;
-  for (const f of formats) {
-    const lit = requiredLiteralOf(f.title);
-    if (lit !== "" && text.indexOf(lit) < 0) continue;
-    const m = f.title.exec(text);
-    if (!m) continue;
-    if (!best || m.index < best.m.index) best = { f, m };
-  }
+  let text: string | undefined;
+  const getText = (): string => (text ??= (lines.length > TITLE_WINDOW_LINES ? lines.slice(0, TITLE_WINDOW_LINES) : lines).join("\n"));
+  const best = findTitleFormat(lines, header.header, getText);
   if (!best) {
     const first = lines[0] ?? "";
     const rest = first.slice(headerIndex).trim();
@@ -313,7 +425,7 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
     return r;
   }
   const { f, m } = best;
-  const titleLine = lineIndexAt(text, m.index);
+  const titleLine = best.line;
   let frame: string | undefined;
   let keyFrames: string[] = [];
   let corrupted = f.corrupted;
@@ -327,11 +439,10 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
       corrupted ??= c.faultInjection ? "fault-injection frame in the stack" : "no usable stack frame";
     }
   }
-  if (f.report && !f.report.test(text)) {
+  if (f.report && !f.report.test(getText())) {
     // syzkaller: the report lacks what the format needs; the title is the line the format matched
-    const eol = text.indexOf("\n", m.index);
     const r: TitleResult = {
-      title: normalizeTitle(text.slice(m.index, eol < 0 ? text.length : eol)), kind: f.kind, keyFrames: [], titleLine,
+      title: normalizeTitle(best.matchedLine), kind: f.kind, keyFrames: [], titleLine,
       corrupted: "report body incomplete",
     };
     if (f.lockdepType) r.lockdepType = f.lockdepType;

@@ -190,3 +190,27 @@ export const OOM_FORMATS: TitleFormat[] = [
     noStackTrace: true,
   },
 ];
+
+export const UNHANDLED_FAULT_FORMATS: TitleFormat[] = [
+  {
+    kind: "bug",
+    // arm: the `PC is at` frame (the `Internal error:` that follows belongs to the same report)
+    title: /Unhandled fault: /,
+    fmt: (_m, f) => `Unhandled fault in ${f}`,
+    stack: { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK] },
+  },
+];
+
+export const REBOOT_FORMATS: TitleFormat[] = [
+  { kind: "other", title: /Booting the kernel/, fmt: () => "unexpected kernel reboot", noStackTrace: true },
+];
+
+export const NETDEV_FORMATS: TitleFormat[] = [
+  {
+    kind: "other",
+    // the device's name is not part of the bug
+    title: /unregister_netdevice: waiting for (?:.*) to become free/,
+    fmt: () => "unregister_netdevice: waiting for DEV to become free",
+    noStackTrace: true,
+  },
+];

@@ -69,7 +69,7 @@ export const WARNING_FORMATS: TitleFormat[] = [
   { kind: "warning", title: re(String.raw`WARNING: \[.*\] {{SRC}} at {{FUNC}}`), fmt: generic, stack: GENERIC_STACK },
   {
     kind: "warning",
-    title: /WARNING: kernel stack (frame pointer|regs) at .* has bad (?:'[^']*' )?value/,
+    title: /WARNING: kernel stack (frame pointer|regs) at .* has bad (?:'[^'\n]*' )?value/,
     fmt: (m) => `WARNING: kernel stack ${m[1]} has bad value`,
     noStackTrace: true,
   },

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import {
   createLogParser, createReportStream, mergeReports, parseAllReports, parseLine, parseReports, stripSyzkallerHeader, type Report,
 } from "../../../harness/detect/index.ts";
-import { requiredLiteral } from "../../../harness/detect/titles/index.ts";
+import { findTitleFormat, isMultiLine, requiredLiteral, titleFormatsOf } from "../../../harness/detect/titles/index.ts";
+import { GLOBAL_SKIP, expandPattern, skipRe } from "../../../harness/detect/skip.ts";
+import { TITLE_WINDOW_LINES } from "../../../harness/detect/limits.ts";
 import { BUG_FORMATS } from "../../../harness/detect/titles/bug.ts";
 import { HUNG_TASK_FORMATS } from "../../../harness/detect/titles/hung-task.ts";
 import { LOCKDEP_FORMATS, OLD_LOCKDEP_FORMATS } from "../../../harness/detect/titles/lockdep.ts";
@@ -280,5 +282,69 @@ describe("title regex prefilter", () => {
       }
     }
     expect(matches).toBeGreaterThan(100);
+  });
+});
+
+describe("title search line by line", () => {
+  it("finds the format a search of every regex in the joined text finds, on every header of the fixtures", () => {
+    let checked = 0;
+    for (const t of files) {
+      const lines = t.split("\n").map((raw) => parseLine(raw, 1).text);
+      for (let i = 0; i < lines.length; i++) {
+        const hit = findHeader(lines[i]!);
+        if (!hit) continue;
+        const window = lines.slice(i, i + TITLE_WINDOW_LINES);
+        const text = window.join("\n");
+        // the straightforward search: the earliest match of any format, the first in list order among equals
+        let want: { index: number; k: number } | undefined;
+        titleFormatsOf(hit.header.header).forEach((f, k) => {
+          const m = f.title.exec(text);
+          if (m && (!want || m.index < want.index)) want = { index: m.index, k };
+        });
+        const got = findTitleFormat(window, hit.header.header);
+        expect(got && titleFormatsOf(hit.header.header).indexOf(got.f), lines[i]).toBe(want?.k);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
+  });
+
+  it("tells the regexes that may span lines from those that may not", () => {
+    expect(isMultiLine(/a\nb/)).toBe(true);
+    expect(isMultiLine(/[\s\S]{0,3}x/)).toBe(true);
+    expect(isMultiLine(/[^']*/)).toBe(true);
+    expect(isMultiLine(/^x/)).toBe(true);
+    expect(isMultiLine(/(?=a)b/)).toBe(true);
+    expect(isMultiLine(/[^'\n]*/)).toBe(false);
+    expect(isMultiLine(/^x$/m)).toBe(false);
+    expect(isMultiLine(/WARNING: .* at ([a-z]+\.c:[0-9]+)/)).toBe(false);
+  });
+});
+
+describe("skip lists as one automaton", () => {
+  const joined = (list: readonly string[]) => new RegExp(list.map((p) => `(?:${p})`).join("|"));
+  const names = new Set<string>();
+  for (const t of files) for (const raw of t.split("\n")) {
+    const f = frameOf(parseLine(raw, 1).text);
+    if (f) names.add(f);
+  }
+  // every word of every pattern, alone and inside other names, at both ends
+  const words = GLOBAL_SKIP.flatMap((p) => expandPattern(p) ?? []).map((a) => a.lit);
+  for (const w of words) for (const n of [w, `x${w}`, `${w}x`, `_${w}_`, w.slice(1), w.slice(0, -1)]) names.add(n);
+
+  it("expands the patterns it can read, and only those", () => {
+    expect(expandPattern("k?v?(?:m|z|c)alloc")!.map((a) => a.lit)).toContain("kvzalloc");
+    expect(expandPattern("^(?:un)?lock_page")).toEqual([{ lit: "unlock_page", start: true, end: false }, { lit: "lock_page", start: true, end: false }]);
+    expect(expandPattern("^(?:read|write)[bwlq]$")).toHaveLength(8);
+    expect(expandPattern("(?:read|write)_once_.*nocheck")).toBeUndefined();
+    expect(expandPattern("x?")).toBeUndefined();
+  });
+
+  it("answers as the patterns joined into one regex do, on every frame of the fixtures", () => {
+    expect(names.size).toBeGreaterThan(3000);
+    const extra = ["^lock_sock", "spin_", "_lock", "^_*folio", "(?:free|put|get|update|release)_page"];
+    for (const [test, re] of [[skipRe(undefined), joined(GLOBAL_SKIP)], [skipRe(extra), joined([...GLOBAL_SKIP, ...extra])]] as const) {
+      for (const n of names) expect(test.test(n), n).toBe(re.test(n));
+    }
   });
 });

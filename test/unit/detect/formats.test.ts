@@ -72,6 +72,80 @@ describe("format rows without many corpus examples", () => {
   });
 });
 
+describe("rules of the notes that no corpus file exercised (each test fails without its rule)", () => {
+  const TRACE = ["Modules linked in:", ...CALLER.slice(0, 1), "Hardware name: QEMU Standard PC", "Call Trace:", " <TASK>", " dump_stack_lvl+0x1/0x2"];
+
+  it("KCSAN naming both racing functions keeps both", () => {
+    expect(title(log("==================================================================", "BUG: KCSAN: data-race in generic_fillattr / shmem_mknod", "",
+      "write to 0xffff888100000000 of 8 bytes by task 4242 on cpu 0:", " shmem_mknod+0x1/0x2", " vfs_mknod+0x1/0x2", "",
+      "read to 0xffff888100000000 of 8 bytes by task 4243 on cpu 1:", " generic_fillattr+0x1/0x2", " vfs_getattr+0x1/0x2", "",
+      "value changed: 0x00000001 -> 0x00000002", "==================================================================")))
+      .toBe("KCSAN: data-race in generic_fillattr / shmem_mknod");
+  });
+
+  it("bad page state: the page's allocation stack (page_owner), allocator frames skipped", () => {
+    const t = log("BUG: Bad page state in process syz.0.1  pfn:1a2b3", "page: refcount:0 mapcount:1 mapping:0000000000000000 index:0x0 pfn:0x1a2b3",
+      "page dumped because: nonzero mapcount", "page_owner tracks the page as allocated",
+      "page last allocated via order 0, migratetype Movable, gfp_mask 0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), pid 4242, tgid 4242 (syz.0.1)",
+      " post_alloc_hook+0x1/0x2", " get_page_from_freelist+0x1/0x2", " __alloc_pages_noprof+0x1/0x2", " vma_alloc_folio_noprof+0x1/0x2",
+      " do_anonymous_page mm/memory.c:4700 [inline]", " do_pte_missing+0x1/0x2", " __handle_mm_fault+0x1/0x2",
+      "page last free pid 1 tgid 1 stack trace:", " free_unref_page+0x1/0x2", ...TRACE, " bad_page+0x1/0x2", " free_unref_folios+0x1/0x2",
+      " release_pages+0x1/0x2", " exit_mmap+0x1/0x2", ...SYSCALL_TAIL);
+    expect(title(t)).toBe("BUG: Bad page state in do_pte_missing");
+    // without page_owner there is no allocation stack: syzkaller calls the frame corrupted
+    const [r] = parseReports(t.split("\n").filter((l) => !/page last|post_alloc|freelist|alloc_pages|alloc_folio|do_pte|handle_mm|free_unref_page\+/.test(l)).join("\n"));
+    expect(r!.title).toBe("BUG: Bad page state in corrupted");
+    expect(r!.corrupted).toBe(true);
+  });
+
+  it("held-lock reports name the caller of lockdep's check, not the check", () => {
+    expect(title(log("====================================", "WARNING: syz.0.1/4242 still has locks held!", "6.15.0 #1 Not tainted",
+      "------------------------------------", "1 lock held by syz.0.1/4242:",
+      " #0: ffff888100000000 (&sb->s_type->i_mutex_key#14){+.+.}-{4:4}, at: fuse_lock_inode+0x1/0x2", "", "stack backtrace:", ...TRACE.slice(1),
+      " debug_check_no_locks_held+0x1/0x2", " ptrace_stop+0x1/0x2", " get_signal+0x1/0x2", ...SYSCALL_TAIL)))
+      .toBe("WARNING: still has locks held in ptrace_stop");
+  });
+
+  it("unregister_netdevice waiting: its own report, the device named DEV; inside a report it is part of it", () => {
+    expect(parseReports("[  361.300009] unregister_netdevice: waiting for lo to become free. Usage count = 6\n").map((r) => r.title))
+      .toEqual(["unregister_netdevice: waiting for DEV to become free"]);
+    const hung = log("INFO: task syz.0.1:4242 blocked for more than 143 seconds.", "      Not tainted 6.15.0 #1",
+      "task:syz.0.1 state:D stack:0 pid:4242 ppid:1 flags:0x00004006", "Call Trace:", " <TASK>", " __schedule+0x1/0x2", " schedule+0x1/0x2",
+      "unregister_netdevice: waiting for lo to become free. Usage count = 6", " rwsem_down_write_slowpath+0x1/0x2", " copy_net_ns+0x1/0x2", ...SYSCALL_TAIL);
+    expect(parseReports(hung).map((r) => r.title)).toEqual(["INFO: task hung in copy_net_ns"]);
+  });
+
+  it("a reboot in the middle of the log; the decompressor's words echoed in a message are none", () => {
+    expect(parseReports("[  100.000000] foo\nDecompressing Linux... Parsing ELF... done.\nBooting the kernel.\n[    0.000000] Linux version 6.15.0\n")
+      .map((r) => r.title)).toEqual(["unexpected kernel reboot"]);
+    expect(parseReports(log("fuseblk: Unknown parameter 'Decompressing Linux... Parsing ELF... done. Booting the kernel.'"))).toEqual([]);
+  });
+
+  it("SYZFAIL, panic: and fatal error: lines, with the lines syzkaller ignores", () => {
+    expect(title("SYZFAIL: failed to recv rpc\n\tfd=3 want=4 recv=0 n=0 (errno 9: Bad file descriptor)\n")).toBe("SYZFAIL: failed to recv rpc");
+    expect(title(log("panic: runtime error: invalid memory address or nil pointer dereference"))).toBe("panic: runtime error: invalid memory address or nil pointer dereference");
+    expect(title(log("fatal error: runtime: out of memory"))).toBe("fatal error: runtime: out of memory");
+    expect(parseReports(log("skb_panic: text:ffffffff81000000 len:1 put:2 head:ffff888100000000 data:ffff888100000000 tail:0x1 end:0x2 dev:<NULL>"))).toEqual([]);
+    expect(parseReports(log("ALSA: fatal error: cannot open device"))).toEqual([]);
+  });
+
+  it("arm Unhandled fault: the `PC is at` frame; the `Internal error:` after it is the same report", () => {
+    const t = ["8<--- cut here ---", "Unhandled fault: page domain fault (0x01b) at 0x00000000", "[00000000] *pgd=80000080004003, *pmd=00000000",
+      "Internal error: : 1b [#1] SMP ARM", "Modules linked in:", "CPU: 1 PID: 4000 Comm: syz-executor.0 Not tainted 6.2.0 #0",
+      "Hardware name: ARM-Versatile Express", "PC is at __fdget_pos+0x10/0x5c", "LR is at ksys_write+0x1c/0x50", "Backtrace: ",
+      "[<8050f3a0>] (__fdget_pos) from [<804e2b4c>] (ksys_write+0x1c/0x50)", "[<804e2b30>] (ksys_write) from [<804e2bb0>] (sys_write+0x10/0x14)",
+      "[<804e2ba0>] (sys_write) from [<80200060>] (ret_fast_syscall+0x0/0x1c)"].map((l, i) => `[   27.${String(i).padStart(6, "0")}] ${l}`).join("\n") + "\n";
+    expect(parseReports(t).map((r) => r.title)).toEqual(["Unhandled fault in __fdget_pos"]);
+  });
+
+  it("after 22 lines, the panic the report caused ends the text its title is searched in", () => {
+    const frames = Array.from({ length: 24 }, (_v, i) => ` foo_helper_${i}+0x1/0x2`);
+    const t = log("WARNING: CPU: 0 PID: 4242 at drivers/foo/foo.c:12 foo_check+0x1/0x2", "Modules linked in:", ...CALLER.slice(0, 1),
+      "Call Trace:", " foo_check+0x1/0x2", ...frames, "Kernel panic - not syncing: panic_on_warn set ...", "RIP: 0010:unrelated_fn+0x1/0x2");
+    expect(title(t)).toBe("WARNING in foo_check");
+  });
+});
+
 describe("frame names", () => {
   it("C++ names are demangled without parameters", () => {
     expect(demangle("_Z8fakeNameiii")).toBe("fakeName");
