@@ -14,7 +14,7 @@ import { errorMessage, type EventSink } from "../common/index.ts";
 import type { Scenario } from "../config/index.ts";
 import { KernelBuildError, buildKernel } from "../kernel/index.ts";
 import { matchesExpectation } from "../match/index.ts";
-import { prepareBoot, runAttempt, type AttemptOptions, type AttemptResult, type BootPlan } from "../run/index.ts";
+import { prepareBoot, runAttempt, type AttemptExecutor, type AttemptOptions, type AttemptResult, type BootPlan } from "../run/index.ts";
 import type { BuildOutcome, CommitTester, RunOutcome } from "./driver.ts";
 
 export async function sha256File(path: string): Promise<string> {
@@ -78,6 +78,8 @@ export interface KernelTesterOptions extends KernelBuildSpec {
   machineFactory?: AttemptOptions["machineFactory"];
   /** Tests: how a commit is built (default: the kernel builder). */
   build?: (sha: string, signal?: AbortSignal) => Promise<BuildOutcome>;
+  /** Runs each attempt: `runAttempt` by default; the farm's executor with --redis (docs/farm.md). */
+  executor?: AttemptExecutor;
 }
 
 export function attemptDir(dir: string, sha: string, attempt: number): string {
@@ -115,7 +117,7 @@ export function kernelTester(o: KernelTesterOptions): CommitTester {
       // A folder left by a run that was interrupted before the ledger recorded it: start clean.
       const dir = attemptDir(o.dir, sha, attempt);
       await rm(dir, { recursive: true, force: true });
-      const r = await runAttempt({
+      const r = await (o.executor ?? runAttempt)({
         scenario: o.scenario,
         attempt,
         dir,

@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { realpath, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
+import { checkRedis, farmStatus, openFarmExecutor, type FarmExecutor } from "../farm/index.ts";
+import { redisCliOptions, redisTarget, type RedisCliOptions } from "./farm.ts";
 import { EventBus, HangarError, UserInputError, errorMessage, guarded, resultsDir, shutdownSignal, writeJsonAtomic } from "../common/index.ts";
 import { loadScenario, scaleDurations, type Scenario } from "../config/index.ts";
 import { listKernels, parseFragmentList, readKernel, resolveIdPrefix } from "../kernel/index.ts";
@@ -101,8 +103,11 @@ export function bisectId(inputs: BisectInputs): string {
   return `bisect-${inputs.scenario}-${h}`;
 }
 
+type BisectCliOptions = KernelOpts &
+  Partial<RedisCliOptions> & { git: string; good: string; bad: string; policy: UserPolicyName; confidence: number; signature?: string; jobs: number; timeFactor?: number; maxRuns: number; accel: "auto" | "kvm" | "tcg"; results: string; resume?: boolean; json?: boolean; verbose?: boolean };
+
 export function registerBisect(program: Command): void {
-  program
+  const bisect = program
     .command("bisect")
     .description("find the commit that brought a deadlock in: signature-aware, flake-aware, with a confidence (never touches your checkout)")
     .argument("<scenario>", "scenario YAML file whose expected signature marks a bad commit")
@@ -112,7 +117,7 @@ export function registerBisect(program: Command): void {
     .option("--policy <name>", "auto (by the measured reproduction rate), repeat (runs until a hit or n clean runs), bayes (noisy binary search)", parsePolicy, "auto" as UserPolicyName)
     .option("--confidence <c>", "stop when the culprit has this posterior probability", parseProbability, 0.95)
     .option("--signature <name>", "the expected signature that marks a bad commit (default: the first one seen at the bad endpoint)")
-    .option("-j, --jobs <n>", "attempts of one commit at once", parsePositiveInt, 1)
+    .option("-j, --jobs <n>", "attempts of one commit at once (with --redis: queued together; default the slots of the farm's workers)", parsePositiveInt, 1)
     .option("--patch <file>", "apply this patch at every commit (-p1); repeatable", collect, [] as string[])
     .option("--fragment <a,b,...>", "kernel config fragments (default: the scenario's kernel.fragments)", fragmentsOption)
     .option("--config-from <kernel-id>", "the config fragments of this built kernel (hangar kernel list)")
@@ -122,9 +127,11 @@ export function registerBisect(program: Command): void {
     .option("--results <dir>", "results root directory", resultsDir())
     .option("--resume", "continue the bisect with these arguments from its ledger")
     .option("--json", "print the report as JSON")
-    .option("-v, --verbose", "show debug messages and every progress line")
-    .action(async (file: string, opts: KernelOpts & { git: string; good: string; bad: string; policy: UserPolicyName; confidence: number; signature?: string; jobs: number; timeFactor?: number; maxRuns: number; accel: "auto" | "kvm" | "tcg"; results: string; resume?: boolean; json?: boolean; verbose?: boolean }) => {
+    .option("-v, --verbose", "show debug messages and every progress line");
+  redisCliOptions(bisect, { required: false }).action(async (file: string, opts: BisectCliOptions, cmd: Command) => {
       const t0 = Date.now();
+      // --redis: each commit's attempts are jobs on the farm (docs/farm.md); Redis is checked before anything is built or enqueued.
+      const target = opts.redis ? redisTarget(opts as RedisCliOptions) : undefined;
       const { scenario, signature } = await loadTarget(file, opts);
       const fragments = await fragmentsFor(scenario, opts);
       const repo = new GitRepo(resolve(opts.git));
@@ -147,23 +154,53 @@ export function registerBisect(program: Command): void {
       const dir = join(resolve(opts.results), id);
       const bus = new EventBus();
       attachRenderer(bus, { verbose: !!opts.verbose });
+      let jobs = opts.jobs;
+      if (target) {
+        await checkRedis(target);
+        if (cmd.getOptionValueSource("jobs") !== "cli") {
+          // A commit's attempts are queued together: as many as the farm's workers run at once.
+          const slots = (await farmStatus(target)).workers.reduce((n, w) => n + w.slots, 0);
+          jobs = Math.min(50, Math.max(1, slots));
+          bus.emit({ type: "log", level: "info", message: `--redis: ${jobs} attempt(s) of a commit at once (the slots of the workers alive; -j N to choose)` });
+        }
+      }
       await ensureHosts(bus);
       bus.emit({ type: "log", level: "info", message: `bisect ${id}: ${scenario.name} over ${good.slice(0, 12)}..${bad.slice(0, 12)} → ${dir}` });
-      const tester = kernelTester({ git: inputs.git, patches, fragments, sink: bus, scenario, dir, accel: opts.accel });
-      const outcome = await guarded((signal) =>
+      let farm: FarmExecutor | undefined;
+      if (target) {
+        const resumeHint = `hangar bisect … --redis URL --resume (the same arguments)`;
+        farm = await openFarmExecutor({ target, sink: bus, root: resolve(opts.results), accel: opts.accel, resumeHint, ...(opts.timeFactor ? { timeFactor: opts.timeFactor } : {}) });
+      }
+      const tester = kernelTester({ git: inputs.git, patches, fragments, sink: bus, scenario, dir, accel: opts.accel, ...(farm ? { executor: farm.execute } : {}) });
+      const bisecting = guarded((signal) =>
         runBisect({
           repo,
           inputs,
           id,
           dir,
           policy: opts.policy,
-          policyOptions: { ...DEFAULT_POLICY_OPTIONS, confidence: opts.confidence, jobs: opts.jobs, maxRuns: opts.maxRuns },
+          policyOptions: { ...DEFAULT_POLICY_OPTIONS, confidence: opts.confidence, jobs, maxRuns: opts.maxRuns },
           tester,
           resume: !!opts.resume,
           sink: bus,
           signal,
         }),
       );
+      // A bisect that reached its decision: its jobs leave Redis. Stopped or failed: they stay, and --resume collects them.
+      const outcome = farm
+        ? await bisecting.then(
+            async (x) => {
+              // Every run of the ledger, this invocation's and those of the invocations it resumed.
+              const removeDirs = [...x.book.records.values()].flatMap((r) => r.runs.flatMap((run) => (run.dir ? [run.dir] : [])));
+              await farm.close({ removeCollected: true, removeDirs });
+              return x;
+            },
+            async (err: unknown) => {
+              await farm.close();
+              throw err;
+            },
+          )
+        : await bisecting;
       const report = await buildReport(outcome, repo, { scenario: scenario.name, policy: opts.policy, wallMs: Date.now() - t0 });
       await appendEvent(outcome.ledger, { type: "done", at: new Date().toISOString(), exitCode: report.exitCode });
       await writeJsonAtomic(join(dir, "report.json"), report);

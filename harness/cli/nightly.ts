@@ -2,6 +2,8 @@ import { join, relative } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { EventBus, HangarError, repoRoot, resultsDir, UserInputError } from "../common/index.ts";
 import { checkNightlyInputs, DEFAULT_ALPHA, parseJobs, parseKernelSpecs, runNightly, type NightSummary } from "../nightly/index.ts";
+import { checkRedis, openFarmExecutor, type FarmExecutor } from "../farm/index.ts";
+import { redisCliOptions, redisTarget, type RedisCliOptions } from "./farm.ts";
 import { ensureHost } from "./host-requirements.ts";
 import { attachRenderer } from "./render.ts";
 import { loadTargets } from "./load-targets.ts";
@@ -37,7 +39,7 @@ export function splitHook(files: string[], fromOption: string[] | undefined, arg
   return { files: rest.length ? rest : [DEFAULT_NIGHTLY_SUITE], ...(hook ? { hook } : {}) };
 }
 
-interface NightlyCliOptions {
+type NightlyCliOptions = Partial<RedisCliOptions> & {
   kernel: string[];
   baseline: string;
   knownIssues?: string;
@@ -50,10 +52,10 @@ interface NightlyCliOptions {
   onRegression?: string[];
   json?: boolean;
   verbose?: boolean;
-}
+};
 
 export function registerNightly(program: Command): void {
-  program
+  const nightly = program
     .command("nightly")
     .description("nightly regression run: every scenario on every kernel, compared with the previous night; exit 0 no regression, 1 regression, 3 infrastructure")
     .argument("[files...]", "scenario or suite YAML files", [DEFAULT_NIGHTLY_SUITE])
@@ -69,8 +71,8 @@ export function registerNightly(program: Command): void {
     .option("--on-regression <cmd...>", "after a regression run CMD [ARGS...] with nightly.json's path appended (no shell); takes the rest of the line, so put it last")
     .option("--json", "print nightly.json on stdout")
     .option("-v, --verbose", "show debug messages and every progress line")
-    .allowUnknownOption()
-    .action(async (given: string[], opts: NightlyCliOptions) => {
+    .allowUnknownOption();
+  redisCliOptions(nightly, { required: false }).action(async (given: string[], opts: NightlyCliOptions) => {
       const { files, hook: onRegression } = splitHook(given, opts.onRegression, process.argv);
       const kernels = parseKernelSpecs(opts.kernel);
       const { suite, scenarios } = await loadTargets(files, opts.timeFactor ? { timeFactor: opts.timeFactor } : {});
@@ -82,14 +84,23 @@ export function registerNightly(program: Command): void {
         ...(opts.knownIssues ? { knownIssues: opts.knownIssues } : {}),
         warn: (message) => bus.emit({ type: "log", level: "warn", message }),
       });
+      // --redis: every attempt of the matrix is a job on the farm (docs/farm.md); Redis is checked before any kernel is built or anything enqueued.
+      const target = opts.redis ? redisTarget(opts as RedisCliOptions) : undefined;
+      if (target) await checkRedis(target);
       const missing = await ensureHost(true, (l) => bus.emit({ type: "progress", step: "host.install", message: l }));
       if (missing.length) throw new HangarError(`host requirements missing: ${missing.map((m) => m.pkg).join(", ")} (see hangar doctor)`);
-      const { summary, hook } = await runNightly({
+      let farm: FarmExecutor | undefined;
+      if (target) {
+        farm = await openFarmExecutor({ target, sink: bus, root: opts.results, accel: opts.accel, ...(opts.timeFactor ? { timeFactor: opts.timeFactor } : {}) });
+      }
+      const night = runNightly({
         suite,
         scenarios,
         kernels,
         results: opts.results,
-        jobs: opts.jobs,
+        // On the farm every attempt is queued at once (attempt-major); the workers' slots decide how many run.
+        jobs: farm ? Infinity : opts.jobs,
+        ...(farm ? { executor: farm.execute } : {}),
         ...(opts.attempts ? { attempts: opts.attempts } : {}),
         accel: opts.accel,
         inputs,
@@ -97,6 +108,8 @@ export function registerNightly(program: Command): void {
         ...(onRegression?.length ? { onRegression } : {}),
         bus,
       });
+      // The night is written: its jobs leave Redis (a night is never resumed).
+      const { summary, hook } = farm ? await night.finally(() => farm.close({ removeCollected: true })) : await night;
       if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else printNight(summary, hook?.error);
       process.exitCode = summary.exitCode;

@@ -19,8 +19,9 @@ import { FILES, ResultStore, type RunSummary } from "../results/index.ts";
 import { runSummary, summarizeScenario, type AttemptResult, type BootPlan } from "../run/index.ts";
 import { publishKernel } from "./artifacts.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, type RedisTarget } from "./connection.ts";
-import { FARM_FORMAT, QUEUE, jobId, jobResultSchema, triesKey, type JobData, type KernelRef } from "./job.ts";
-import { DEFAULT_LOG_CAP, unpackAttemptFiles } from "./pack-logs.ts";
+import { collectCompleted, farmInfra, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { FARM_FORMAT, QUEUE, jobId, triesKey, type JobData, type KernelRef } from "./job.ts";
+import { DEFAULT_LOG_CAP } from "./pack-logs.ts";
 import { listWorkers } from "./registry.ts";
 import { fromWireScenario, toWireScenario, type WireScenario } from "./scenario-wire.ts";
 
@@ -70,11 +71,7 @@ interface FarmFile {
   jobs: { id: string; data: JobData }[];
 }
 
-interface Entry {
-  id: string;
-  sc: Scenario;
-  data: JobData;
-}
+type Entry = JobEntry;
 
 /** A run's farm.json cannot be used: exit 2. */
 export class FarmRunFileError extends UserInputError {}
@@ -94,7 +91,7 @@ export async function runSuiteOnFarm(o: FarmRunOptions): Promise<RunSummary> {
     const entries: Entry[] = [];
     for (const { sc, wire, attempts } of scenarios) {
       for (let a = 1; a <= attempts; a++) {
-        entries.push({ id: jobId(o.store.runId, sc.name, a), sc, data: jobData(o, { wire, attempt: a, kernel, tries, logCapBytes }) });
+        entries.push({ id: jobId(o.store.runId, sc.name, a), sc, data: jobData(o, { wire, attempt: a, kernel, tries, logCapBytes }), dir: o.store.attemptDir(sc.name, a) });
       }
     }
     const file: FarmFile = {
@@ -134,7 +131,7 @@ export async function resumeFarmRun(o: { target: RedisTarget; store: ResultStore
   const entries: Entry[] = file.jobs.map((j) => {
     const sc = byName.get(j.data.scenario.name);
     if (!sc) throw new FarmRunFileError(`${path}: field jobs: job ${j.id} names scenario ${j.data.scenario.name}, which is not in scenarios`);
-    return { id: j.id, sc, data: j.data };
+    return { id: j.id, sc, data: j.data, dir: o.store.attemptDir(sc.name, j.data.attempt) };
   });
   // Attempts already collected into the results tree are not collected again.
   const done = new Map<string, AttemptResult>();
@@ -315,7 +312,8 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
     if (interrupted) {
       // Nothing new starts: queued jobs are taken back (--resume enqueues them again); running ones finish on their workers.
       for (const e of pending.values()) {
-        await call(queue.remove(e.id), "removing a job").catch(() => {});
+        // Only a job no worker took yet: a finished one is collected by --resume, not run again.
+        await takeBackIfQueued(queue, e.id);
         results.set(e.id, await farmInfra(o, e, `not collected: the run was interrupted (hangar run --redis URL --resume ${o.store.runId} collects it)`, false));
       }
       keepJobs = true;
@@ -334,40 +332,6 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
     await withDeadline(queue.close(), 5_000, "closing the queue").catch(() => {});
     await closeRedis(bullConnection);
   }
-}
-
-/** A completed job: its files into the attempt folder, its verdict.json naming our folder and the worker. */
-async function collectCompleted(o: DriveOptions, e: Entry, job: Job): Promise<AttemptResult> {
-  const parsed = jobResultSchema.safeParse(job.returnvalue);
-  if (!parsed.success) {
-    return farmInfra(o, e, `worker ${job.processedBy ?? "?"} sent a result hangar cannot read: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, true);
-  }
-  const res = parsed.data;
-  if (res.result.scenario !== e.sc.name || res.result.attempt !== e.data.attempt) {
-    return farmInfra(o, e, `worker ${res.worker} sent the result of ${res.result.scenario}#${res.result.attempt} for job ${e.id}`, true);
-  }
-  const dir = o.store.attemptDir(e.sc.name, e.data.attempt);
-  await unpackAttemptFiles(res.files, dir, o.logCapBytes);
-  const reason = res.earlier.length && res.result.verdict === "infra" ? `${res.result.reason ?? "infra"} (after ${res.earlier.length + 1} tries: ${res.earlier.join("; ")})` : res.result.reason;
-  const r = { ...(res.result as unknown as AttemptResult), dir, ...(reason ? { reason } : {}) };
-  const verdict = await readFile(join(dir, FILES.verdict), "utf8").then((t) => JSON.parse(t) as Record<string, unknown>).catch(() => ({ ...r, reports: r.reports.map((x) => ({ kind: x.kind, title: x.title, signature: x.signature, count: x.count })) }));
-  await writeJsonAtomic(join(dir, FILES.verdict), { ...verdict, dir, ...(reason ? { reason } : {}), farm: { jobId: e.id, worker: res.worker, earlier: res.earlier, final: true, files: res.files.map((f) => ({ name: f.name, bytes: f.bytes, cutBytes: f.cutBytes })) } });
-  o.sink.emit({ type: "verdict", scenario: e.sc.name, attempt: e.data.attempt, verdict: r.verdict, detail: `on ${res.worker}${r.reason ? `: ${r.reason}` : ""}` });
-  return r;
-}
-
-/**
- * An attempt the farm could not get a verdict for: `infra` with the reason, recorded in its
- * folder. `final`: the job itself ended (failed); otherwise --resume may still collect it.
- */
-async function farmInfra(o: DriveOptions, e: Entry, reason: string, final: boolean): Promise<AttemptResult> {
-  const dir = o.store.attemptDir(e.sc.name, e.data.attempt);
-  const r: AttemptResult = { scenario: e.sc.name, attempt: e.data.attempt, verdict: "infra", reason: `farm: ${reason}`, dir, reports: [], storage: [], steps: [], phases: [], startedAt: new Date().toISOString(), durationMs: 0 };
-  await writeJsonAtomic(join(dir, FILES.verdict), { ...r, farm: { jobId: e.id, final } }).catch((err: unknown) => {
-    r.reason = `${r.reason}; and ${errorMessage(err)}`;
-  });
-  o.sink.emit({ type: "verdict", scenario: e.sc.name, attempt: e.data.attempt, verdict: "infra", detail: r.reason });
-  return r;
 }
 
 /** An attempt already collected by an earlier coordinator of this run (final verdict.json with its job id). */

@@ -30,7 +30,7 @@ export type KernelRef = z.infer<typeof kernelRefSchema>;
 export const jobDataSchema = z
   .object({
     format: z.literal(FARM_FORMAT),
-    runId: token(80),
+    runId: token(128),
     scenario: z.object({ name: token(64), file: z.string().max(4096), input: z.unknown(), sha256: hex64 }).strict(),
     attempt: z.number().int().min(1).max(1000),
     /** The time factor the scenario's durations were scaled by (already applied to `input`). */

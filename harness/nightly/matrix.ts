@@ -71,7 +71,10 @@ export async function runMatrix(o: MatrixOptions): Promise<CellRun[]> {
   }
   await Promise.all(queue);
   return cells.map((c) => {
-    const results = c.results.sort((a, b) => a.attempt - b.attempt);
+    let results = c.results.sort((a, b) => a.attempt - b.attempt);
+    // As `hangar run`: nothing after the first skipped attempt (a cell's attempts that ran at once, as on the farm, are dropped).
+    const skip = results.findIndex((r) => r.verdict === "skipped");
+    if (skip >= 0) results = results.slice(0, skip + 1);
     const summary = summarizeScenario(c.sc, results, c.t1 - c.t0);
     if (c.failed.length) {
       summary.attempts = [...summary.attempts, ...c.failed].sort((a, b) => a.attempt - b.attempt);

@@ -10,7 +10,7 @@ import { errorMessage, guarded, UserInputError, type EventBus } from "../common/
 import { ConfigError, type Scenario } from "../config/index.ts";
 import { FragmentError, KernelIdError, PatchFileError, SourceError } from "../kernel/index.ts";
 import { ResultStore, type RunSummary } from "../results/index.ts";
-import { exitCodeFor, prepareBoot } from "../run/index.ts";
+import { exitCodeFor, prepareBoot, type AttemptExecutor, type BootPlan } from "../run/index.ts";
 import { DEFAULT_ALPHA } from "./compare.ts";
 import { readHistory } from "./history.ts";
 import { runRegressionHook, type HookResult } from "./hook.ts";
@@ -34,6 +34,10 @@ export interface NightlyOptions {
   alpha?: number;
   onRegression?: string[];
   bus: EventBus;
+  /** Runs each attempt: `runAttempt` by default; the farm's executor with --redis (docs/farm.md). */
+  executor?: AttemptExecutor;
+  /** Tests: the boot plan of a kernel without building an image. */
+  prepare?: (o: { kernelPath?: string; accel: "auto" | "kvm" | "tcg" }) => Promise<BootPlan>;
 }
 
 export interface NightlyInputs {
@@ -72,7 +76,7 @@ export async function runNightly(o: NightlyOptions): Promise<{ summary: NightSum
     const info: NightKernel = { key: k.key, spec: k.spec };
     try {
       const kernelPath = await guarded((signal) => kernelPathFor(k, { fragments, sink: bus, signal }));
-      const plan = await prepareBoot({ sink: bus, accel: o.accel, ...(kernelPath ? { kernelPath } : {}) });
+      const plan = await (o.prepare ?? ((x) => prepareBoot({ sink: bus, ...x })))({ accel: o.accel, ...(kernelPath ? { kernelPath } : {}) });
       if (plan.kernel.version) info.version = plan.kernel.version;
       info.booted = plan.kernel.id ?? plan.kernel.kernel;
       kernels.push({ key: k.key, plan, store, info });
@@ -94,7 +98,7 @@ export async function runNightly(o: NightlyOptions): Promise<{ summary: NightSum
   // Ctrl-C / SIGTERM: nothing new starts, running guests are torn down, and the night is still
   // written (marked interrupted) before hangar exits 130 / 143.
   const summary = await guarded(async (signal) => {
-    const cells = await runMatrix({ kernels, scenarios: o.scenarios, jobs, ...(o.attempts ? { attempts: o.attempts } : {}), sink: bus, signal });
+    const cells = await runMatrix({ kernels, scenarios: o.scenarios, jobs, ...(o.attempts ? { attempts: o.attempts } : {}), sink: bus, signal, ...(o.executor ? { attempt: o.executor } : {}) });
     const interrupted = signal.aborted;
     const runs = [];
     for (const k of kernels) {

@@ -3,12 +3,13 @@
  * redis-server): exit codes and messages for a bad URL or an unreachable Redis, and the
  * status of a live worker.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, withDeadline } from "../../../harness/common/index.ts";
+import { commit, initRepo } from "../bisect/git-fixture.ts";
 import { spawnWorker } from "./fixtures.ts";
 import { freePort, startRedis, type TestRedis } from "./redis-server.ts";
 
@@ -64,4 +65,24 @@ describe("hangar farm status / hangar worker", () => {
     const after = await hangar(["farm", "status", "--json", "--redis", redis.url]);
     expect(JSON.parse(after.stdout).workers).toEqual([]);
   }, 300_000);
+
+  it("nightly --redis and bisect --redis: an unreachable Redis is exit 3, said clearly, before any kernel, night or ledger exists", async () => {
+    const port = await freePort();
+    const url = `redis://:secret-pw@127.0.0.1:${port}`;
+    const results = join(root, "unreachable-results");
+    const night = await hangar(["nightly", join(repoRoot, "workloads/selftest-clean.yaml"), "--results", results, "--redis", url]);
+    expect(night.exitCode, night.stderr).toBe(3);
+    expect(night.stderr).toMatch(new RegExp(`Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} is unreachable: .*ECONNREFUSED`));
+    expect(night.stderr).not.toContain("secret-pw");
+    const repo = join(root, "repo");
+    await initRepo(repo);
+    const good = await commit(repo, "good", { a: "1" });
+    const bad = await commit(repo, "bad", { a: "2" });
+    const bisect = await hangar(["bisect", "--git", repo, "--good", good, "--bad", bad, "--results", results, "--redis", url, join(repoRoot, "workloads/selftest-hung-task.yaml")]);
+    expect(bisect.exitCode, bisect.stderr).toBe(3);
+    expect(bisect.stderr).toMatch(/is unreachable: .*ECONNREFUSED/);
+    // Nothing was started: no night folder, no bisect ledger.
+    expect(await readdir(results).catch(() => [])).toEqual([]);
+  }, 300_000);
 });
+
