@@ -8,38 +8,18 @@
  * must not run any attempt twice.
  */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventBus, nullSink, setTimeScale, withDeadline } from "../../../harness/common/index.ts";
+import { describe, expect, it } from "vitest";
+import { EventBus, nullSink } from "../../../harness/common/index.ts";
 import { DEFAULT_POLICY_OPTIONS, GitRepo, kernelTester, readLedger, runBisect, type BisectInputs, type BuildOutcome, type LedgerEvent } from "../../../harness/bisect/index.ts";
-import { farmStatus, openFarmExecutor, parseRedisUrl, type RedisTarget } from "../../../harness/farm/index.ts";
+import { farmStatus, openFarmExecutor } from "../../../harness/farm/index.ts";
 import type { AttemptExecutor } from "../../../harness/run/index.ts";
 import { commit, git, initRepo } from "../bisect/git-fixture.ts";
-import { BAD_KERNEL_MARKER, farmMachineFactory, fakeScenario, pathPlan, spawnWorker, type WorkerProcess } from "./fixtures.ts";
-import { startRedis, type TestRedis } from "./redis-server.ts";
+import { BAD_KERNEL_MARKER, farmMachineFactory, fakeScenario, pathPlan, spawnWorker } from "./fixtures.ts";
+import { farmBed, workersReady } from "./bed.ts";
 
-let redis: TestRedis;
-let target: RedisTarget;
-let root: string;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  setTimeScale(0.1);
-  redis = await startRedis();
-  target = parseRedisUrl(redis.url);
-  root = await mkdtemp(join(tmpdir(), "hangar-farm-bisect-"));
-});
-afterAll(async () => {
-  for (const w of workers.splice(0)) {
-    w.proc.kill("SIGTERM");
-    await withDeadline(w.proc, 30_000, "worker exit").catch(() => w.proc.kill("SIGKILL"));
-  }
-  await redis?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-  setTimeScale(1);
-});
+const bed = farmBed("hangar-farm-bisect-");
 
 const scenario = fakeScenario("bisect-work", "work");
 const ID = "bisect-bisect-work-farmtest";
@@ -49,14 +29,14 @@ function builder(repo: string) {
   return async (sha: string): Promise<BuildOutcome> => {
     const bad = (await git(repo, "ls-tree", "--name-only", sha)).split("\n").includes("bug");
     const content = `fake bzImage of ${sha}\n${bad ? BAD_KERNEL_MARKER : ""}\n`;
-    const dir = join(root, "kernels", sha.slice(0, 12));
+    const dir = join(bed.root, "kernels", sha.slice(0, 12));
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "bzImage"), content);
     return { ok: true, kernelId: `fake-${sha.slice(0, 12)}`, imageHash: createHash("sha256").update(content).digest("hex") };
   };
 }
 /** The boot plan of a built kernel (its id names its folder). */
-const plan = async (kernelId: string) => pathPlan(join(root, "kernels", kernelId.replace(/^fake-/, ""), "bzImage"), kernelId);
+const plan = async (kernelId: string) => pathPlan(join(bed.root, "kernels", kernelId.replace(/^fake-/, ""), "bzImage"), kernelId);
 
 function bisect(o: { repo: string; inputs: BisectInputs; results: string; executor?: AttemptExecutor; jobs: number; resume: boolean; signal?: AbortSignal }) {
   const dir = join(o.results, ID);
@@ -93,21 +73,21 @@ const bootName = (r: { sha: string; attempt: number }) => `${ID}/commits/${r.sha
 describe("hangar bisect on the farm", () => {
   it("reaches the culprit a local bisect reaches; stopped and resumed, no attempt is enqueued or run twice", async () => {
     // A long job lock: on a loaded host a short one can expire mid-attempt and the job run again elsewhere (farm.test.ts covers that), which this test counts as a duplicate.
-    for (const name of ["bw1", "bw2"]) workers.push(spawnWorker({ url: redis.url, name, cache: join(root, `cache-${name}`), slots: 2, lockMs: 30_000 }));
-    const repo = join(root, "repo");
+    for (const name of ["bw1", "bw2"]) bed.workers.push(spawnWorker({ url: bed.redis.url, name, cache: join(bed.root, `cache-${name}`), slots: 2, lockMs: 30_000 }));
+    const repo = join(bed.root, "repo");
     await initRepo(repo);
     const shas: string[] = [];
     for (let i = 0; i < 12; i++) shas.push(await commit(repo, `c${i}`, { [`f${i % 3}`]: String(i), ...(i === 7 ? { bug: "hung writer" } : {}) }));
     const inputs: BisectInputs = { git: repo, good: shas[0]!, bad: shas[11]!, scenario: scenario.name, policy: "repeat", confidence: 0.95, patches: [], fragments: [] };
 
-    const local = await bisect({ repo, inputs, results: join(root, "local"), jobs: 1, resume: false });
+    const local = await bisect({ repo, inputs, results: join(bed.root, "local"), jobs: 1, resume: false });
     expect(local.decision.kind).toBe("culprit");
     expect(local.culprit).toBe(shas[7]);
 
-    for (const w of workers) await withDeadline((async () => { while (!w.output().includes("ready")) await new Promise((r) => setTimeout(r, 100)); })(), 120_000, `${w.name} ready`);
-    const results = join(root, "farm");
+    await workersReady(bed.workers);
+    const results = join(bed.root, "farm");
     const ledger = join(results, ID, "ledger.jsonl");
-    const open = () => openFarmExecutor({ target, sink: new EventBus(), root: results, pollMs: 100, accel: "tcg" });
+    const open = () => openFarmExecutor({ target: bed.target, sink: new EventBus(), root: results, pollMs: 100, accel: "tcg" });
 
     // First invocation: three attempts of a commit queued together; stopped (Ctrl-C) once the fourth attempt came back.
     const first = await open();
@@ -143,10 +123,10 @@ describe("hangar bisect on the farm", () => {
     // Every attempt of the final ledger ran exactly once, on some worker; nothing else ran.
     const all = runsOf(await readLedger(ledger));
     expect(all.every((r) => r.status === "ran")).toBe(true);
-    const boots = workers.flatMap((w) => [...w.output().matchAll(/^fake-machine (.+)-try\d+-[0-9a-f]{6}$/gm)].map((m) => m[1]!));
+    const boots = bed.workers.flatMap((w) => [...w.output().matchAll(/^fake-machine (.+)-try\d+-[0-9a-f]{6}$/gm)].map((m) => m[1]!));
     expect(boots.sort()).toEqual(all.map(bootName).sort());
     // The commits' attempts ran on both workers, several at once.
-    expect(workers.every((w) => /fake-machine/.test(w.output()))).toBe(true);
+    expect(bed.workers.every((w) => /fake-machine/.test(w.output()))).toBe(true);
     // The hits came from the fetched kernels: hung tasks on the bad commits only, logs in the bisect's tree.
     for (const r of all) expect(r.matched.length > 0, r.sha).toBe(shas.indexOf(r.sha) >= 7);
     const hit = all.find((r) => r.matched.length)!;
@@ -163,6 +143,6 @@ describe("hangar bisect on the farm", () => {
     }
     expect([...third.enqueued, ...third.found]).toEqual([]);
     // The bisect's jobs left Redis.
-    expect((await farmStatus(target)).counts).toMatchObject({ completed: 0, failed: 0, waiting: 0, active: 0 });
+    expect((await farmStatus(bed.target)).counts).toMatchObject({ completed: 0, failed: 0, waiting: 0, active: 0 });
   }, 300_000);
 });

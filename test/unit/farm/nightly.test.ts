@@ -6,38 +6,18 @@
  * night record, JUnit and the history page are checked too. The queue, Redis, the kernel
  * artifacts and the job ids are real.
  */
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventBus, setTimeScale, withDeadline } from "../../../harness/common/index.ts";
-import { farmStatus, openFarmExecutor, parseRedisUrl, type RedisTarget } from "../../../harness/farm/index.ts";
+import { describe, expect, it } from "vitest";
+import { EventBus } from "../../../harness/common/index.ts";
+import { farmStatus, openFarmExecutor } from "../../../harness/farm/index.ts";
 import { checkNightlyInputs, parseKernelSpecs, runNightly, type NightSummary } from "../../../harness/nightly/index.ts";
 import { runAttempt } from "../../../harness/run/index.ts";
-import { BAD_KERNEL_MARKER, farmMachineFactory, fakePlan, fakeScenario, pathPlan, spawnWorker, type WorkerProcess } from "./fixtures.ts";
-import { startRedis, type TestRedis } from "./redis-server.ts";
+import { BAD_KERNEL_MARKER, farmMachineFactory, fakePlan, fakeScenario, pathPlan, spawnWorker } from "./fixtures.ts";
+import { farmBed, workersReady } from "./bed.ts";
 
-let redis: TestRedis;
-let target: RedisTarget;
-let root: string;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  setTimeScale(0.1);
-  redis = await startRedis();
-  target = parseRedisUrl(redis.url);
-  root = await mkdtemp(join(tmpdir(), "hangar-farm-nightly-"));
-});
-afterAll(async () => {
-  for (const w of workers.splice(0)) {
-    w.proc.kill("SIGTERM");
-    await withDeadline(w.proc, 30_000, "worker exit").catch(() => w.proc.kill("SIGKILL"));
-  }
-  await redis?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-  setTimeScale(1);
-});
+const bed = farmBed("hangar-farm-nightly-");
 
 const WATCHDOG = { heartbeatEveryMs: 200, heartbeatTimeoutMs: 2_000, misses: 3 };
 // nightly-module asks for a test module no fake kernel has: skipped before any boot, on every kernel.
@@ -46,7 +26,7 @@ const scenarios = [fakeScenario("nightly-work", "work", { attempts: 2 }), fakeSc
 const prepare = async (x: { kernelPath?: string }) => (x.kernelPath ? pathPlan(x.kernelPath) : fakePlan());
 
 async function bzImage(name: string, bad: boolean): Promise<string> {
-  const dir = join(root, "kernels", name);
+  const dir = join(bed.root, "kernels", name);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "bzImage"), `fake bzImage ${name}\n${bad ? BAD_KERNEL_MARKER : ""}\n`);
   return join(dir, "bzImage");
@@ -66,13 +46,13 @@ describe("hangar nightly on the farm", () => {
   it("the matrix through two workers gives the night a local run gives: cells, comparison, record and pages", async () => {
     // A long job lock: on a loaded host a short one can expire mid-attempt and the job run again elsewhere (farm.test.ts covers that), which this test counts as a duplicate.
     for (const name of ["nw1", "nw2"]) {
-      const w = spawnWorker({ url: redis.url, name, cache: join(root, `cache-${name}`), lockMs: 30_000 });
-      workers.push(w);
+      const w = spawnWorker({ url: bed.redis.url, name, cache: join(bed.root, `cache-${name}`), lockMs: 30_000 });
+      bed.workers.push(w);
     }
     const good = await bzImage("good", false);
     const bad = await bzImage("bad", true);
-    const local = join(root, "local");
-    const onFarm = join(root, "farm");
+    const local = join(bed.root, "local");
+    const onFarm = join(bed.root, "farm");
 
     // The baseline night, locally: "stable" is the good kernel.
     const localAttempt = (o: Parameters<typeof runAttempt>[0]) => runAttempt({ ...o, machineFactory: farmMachineFactory(), watchdog: WATCHDOG });
@@ -95,11 +75,11 @@ describe("hangar nightly on the farm", () => {
 
     // The next night: "stable" now boots the kernel with the bug. Locally, then through the farm.
     const localNight = (await night(local, ["debian", `stable=${bad}`])).summary;
-    for (const w of workers) await withDeadline((async () => { while (!w.output().includes("ready")) await new Promise((r) => setTimeout(r, 100)); })(), 120_000, `${w.name} ready`);
+    await workersReady(bed.workers);
     const events: string[] = [];
     const sink = new EventBus();
     sink.on((e) => events.push(e.type === "log" || e.type === "progress" ? e.message : ""));
-    const farm = await openFarmExecutor({ target, sink, root: onFarm, pollMs: 100, accel: "tcg" });
+    const farm = await openFarmExecutor({ target: bed.target, sink, root: onFarm, pollMs: 100, accel: "tcg" });
     let farmNight: NightSummary;
     try {
       farmNight = (
@@ -121,7 +101,7 @@ describe("hangar nightly on the farm", () => {
     }
 
     // The same night: a regression on "stable" (a new hung-task signature in every attempt), the rest unchanged.
-    expect(nightView(farmNight), JSON.stringify(nightView(localNight))).toEqual(nightView(localNight));
+    expect(nightView(farmNight), `farm ${JSON.stringify(nightView(farmNight))}`).toEqual(nightView(localNight));
     expect(localNight.exitCode).toBe(1);
     expect(localNight.regressions.map((r) => `${r.kernel}/${r.scenario}`)).toEqual(["stable/nightly-work"]);
     const work = farmNight.cells.find((c) => c.kernel === "stable" && c.scenario === "nightly-work")!;
@@ -133,9 +113,9 @@ describe("hangar nightly on the farm", () => {
     const booted = ["debian", "stable"].flatMap((k) => ["nightly-work/attempt-1", "nightly-work/attempt-2", "nightly-clean/attempt-1"].map((a) => `${farmNight.runId}/${k}/${a}`));
     const skipped = ["debian", "stable"].flatMap((k) => [1, 2, 3].map((a) => `${farmNight.runId}/${k}/nightly-module/attempt-${a}`));
     expect([...farm.enqueued].sort()).toEqual([...booted, ...skipped].sort());
-    expect(events.filter((m) => /attempt\(s\) queued/.test(m))).toEqual([`farm ${target.display}: 12 attempt(s) queued`]);
+    expect(events.filter((m) => /attempt\(s\) queued/.test(m))).toEqual([`farm ${bed.target.display}: 12 attempt(s) queued`]);
     // Both workers ran attempts; each attempt ran once (a machine made for it, booted or not); the logs came back into the night's tree.
-    const boots = workers.flatMap((w) => [...w.output().matchAll(/^fake-machine (.+)-try\d+-[0-9a-f]{6}$/gm)].map((m) => [w.name, m[1]!] as const));
+    const boots = bed.workers.flatMap((w) => [...w.output().matchAll(/^fake-machine (.+)-try\d+-[0-9a-f]{6}$/gm)].map((m) => [w.name, m[1]!] as const));
     expect(boots.map(([, id]) => id).sort()).toEqual([...booted, ...skipped].map((id) => id.replace(/[^A-Za-z0-9._-]/g, "_")).sort());
     expect(new Set(boots.map(([w]) => w))).toEqual(new Set(["nw1", "nw2"]));
     const attempt = join(onFarm, farmNight.runId, "stable", "nightly-work", "attempt-1");
@@ -146,7 +126,7 @@ describe("hangar nightly on the farm", () => {
     expect((await stat(join(onFarm, "index.html"))).isFile()).toBe(true);
     expect((await readdir(onFarm)).sort()).toEqual((await readdir(local)).map((n) => (n === localNight.runId ? farmNight.runId : n)).sort());
     // Collected: the night's jobs left Redis.
-    expect((await farmStatus(target)).counts).toMatchObject({ completed: 0, failed: 0, waiting: 0, active: 0 });
-    await execa("redis-cli", ["-h", "127.0.0.1", "-p", String(redis.port), "--no-auth-warning", "-a", redis.password, "flushall"], { timeout: 5_000, reject: false });
+    expect((await farmStatus(bed.target)).counts).toMatchObject({ completed: 0, failed: 0, waiting: 0, active: 0 });
+    await execa("redis-cli", ["-h", "127.0.0.1", "-p", String(bed.redis.port), "--no-auth-warning", "-a", bed.redis.password, "flushall"], { timeout: 5_000, reject: false });
   }, 300_000);
 });
