@@ -10,7 +10,7 @@ export {
 } from "./commands.ts";
 export { parseKernelConfig, missingOptions } from "./kconfig.ts";
 export { detectorSysctls, detectorParams, moduleParamCommand, EMULATION_THRESHOLDS } from "./detectors.ts";
-export { stepScript, sizeBytes } from "./workloads.ts";
+export { stepScript, sizeBytes, workloadDirs } from "./workloads.ts";
 export { layerBuildScript, layerInspectCommand, layerTeardownScript, parseLayerOutput, mountPointOf, type LayerOutput } from "./storage.ts";
 export {
   cgroupSetupScript,

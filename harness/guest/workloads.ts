@@ -194,6 +194,19 @@ export function stressNgScript(w: StressNgWorkload, dir: string): string {
 }
 
 /**
+ * The work directories of the steps' workloads (`hangar-<kind>-<step>` on their layer's mount),
+ * made when the storage is built: a setup step that fills a filesystem (one usable AG, ENOSPC)
+ * must not leave a workload unable to create its own directory.
+ */
+export function workloadDirs(steps: readonly Step[], mounts: Record<string, string>): string[] {
+  return steps.flatMap((step) => {
+    const w = workloadOf(step);
+    const mount = w && w.kind !== "xfs_scrub" ? mounts[w.spec.layer] : undefined;
+    return mount ? [workDir(mount, step.name, w!.kind)] : [];
+  });
+}
+
+/**
  * The shell script of a step: its own `run`, or its workload's script on the mount point of
  * the layer it names (`mounts`: layer name → mount point).
  */

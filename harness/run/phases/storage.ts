@@ -1,8 +1,13 @@
+import { timeout } from "../../common/index.ts";
+import { shJoin, workloadDirs } from "../../guest/index.ts";
 import type { AttemptContext } from "../context.ts";
 import { buildStorage, mountPoints, storageEnvironment, teardownStorage } from "../storage-stage.ts";
 import type { PhaseResult } from "./types.ts";
 
-/** Build the scenario's storage stack, layer by layer (records kept as they are made). */
+/**
+ * Build the scenario's storage stack, layer by layer (records kept as they are made), and the
+ * workloads' directories on it while it has room (workloads.ts: workloadDirs).
+ */
 export async function storage(ctx: AttemptContext): Promise<PhaseResult> {
   const { sc } = ctx;
   await ctx.mark({ phase: "setup" });
@@ -11,6 +16,11 @@ export async function storage(ctx: AttemptContext): Promise<PhaseResult> {
   );
   Object.assign(ctx.env, storageEnvironment(outputs, sc.storage));
   ctx.mounts = mountPoints(outputs);
+  const dirs = workloadDirs(sc.steps, ctx.mounts);
+  if (dirs.length) {
+    const r = await ctx.exec(shJoin(["mkdir", "-p", "--", ...dirs]), timeout("guestShort"));
+    if (r.code !== 0) throw new Error(`workload directories: ${r.timedOut ? "timed out" : r.stderr.trim() || `exit ${r.code}`}`);
+  }
 }
 
 /**

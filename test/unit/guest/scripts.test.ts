@@ -14,7 +14,9 @@ import {
   SNAPSHOT_COMMAND,
   cgroupSetupScript,
   sizeBytes,
+  shQuote,
   stepScript,
+  workloadDirs,
   type LayerOutput,
 } from "../../../harness/guest/index.ts";
 
@@ -54,6 +56,20 @@ describe("guest scripts of every shipped scenario parse as POSIX sh", async () =
   it("snapshot and stop commands", async () => {
     expect(await syntaxOk(SNAPSHOT_COMMAND)).toBe("ok");
     expect(await syntaxOk(PRESSURE_STOP_COMMAND)).toBe("ok");
+  });
+});
+
+describe("workload directories, made when the storage is built", () => {
+  it("are the directories the workloads' scripts use (report 000's setup fills the filesystem after they exist)", async () => {
+    const sc = (await shippedScenarios()).find((x) => x.name === "xfs-bmbt-split-rescuer")!;
+    const mounts = { victim: "/mnt/hangar/victim" };
+    const dirs = workloadDirs(sc.steps, mounts);
+    expect(dirs).toEqual([
+      "/mnt/hangar/victim/hangar-fio-dio-unwritten-conversion",
+      "/mnt/hangar/victim/hangar-fio-sparse-dio-allocation",
+      "/mnt/hangar/victim/hangar-write_flood-allocating-writers",
+    ]);
+    for (const d of dirs) expect(sc.steps.some((st) => st.phase === "workload" && stepScript(st, mounts).includes(`mkdir -p ${shQuote(d)}`)), d).toBe(true);
   });
 });
 
