@@ -8,6 +8,7 @@ export {
   GUEST_MODULE_DIR,
   writeFileCommand,
 } from "./commands.ts";
+export { detachedCommands, RUNNER_VANISHED, type DetachedCommands } from "./detached.ts";
 export { parseKernelConfig, missingOptions } from "./kconfig.ts";
 export { detectorSysctls, detectorParams, moduleParamCommand, EMULATION_THRESHOLDS } from "./detectors.ts";
 export { stepScript, sizeBytes, workloadDirs } from "./workloads.ts";

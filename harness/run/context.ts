@@ -18,6 +18,8 @@ export interface StepRecord {
   durationMs: number;
   stdoutTail: string;
   stderrTail: string;
+  /** Times the step was attached again after its SSH connection dropped (absent when never). */
+  reattached?: number;
 }
 
 /** What the phases find out, in the order they find it (becomes part of the attempt's result). */

@@ -2,7 +2,8 @@
  * The kernel-log follower survives a dropped SSH connection: the guest's sshd session process
  * is killed mid-attempt (every channel on it dies, the follower's too); the heartbeat re-makes
  * the connection, the machine restarts the follower, and the records printed while it was down
- * and the hung-task report printed after the drop all reach dmesg.log, once each.
+ * and the hung-task report printed after the drop all reach dmesg.log, once each. The step
+ * that was running when the connection dropped is attached again and ends with its own status.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,6 +21,7 @@ beforeAll(async () => {
 }, 40 * 60_000);
 
 const MARK = "hangar-e2e: printed while ssh was down";
+const SURVIVED = "hangar-e2e: the step outlived its connection";
 
 describe("kernel log across an SSH reconnect", () => {
   it("keeps following after the guest's sshd session is killed; nothing lost, nothing twice", async () => {
@@ -39,6 +41,9 @@ describe("kernel log across an SSH reconnect", () => {
               `setsid sh -c 'sleep 3; pkill -KILL -f "sshd: root@[n]otty"; sleep 2; echo "${MARK}" > /dev/kmsg' </dev/null >/dev/null 2>&1 &`,
               "setsid sh -c 'sleep 4; fsfreeze -f /mnt/t; dd if=/dev/zero of=/mnt/t/f bs=4k count=1 conv=fsync status=none' </dev/null >/dev/null 2>&1 &",
               "setsid sh -c 'sleep 40; fsfreeze -u /mnt/t' </dev/null >/dev/null 2>&1 &",
+              // The step itself outlives the drop: it is attached again and ends with its own status.
+              "sleep 10",
+              `echo "${SURVIVED}"`,
             ].join("\n"),
           },
         ],
@@ -52,6 +57,10 @@ describe("kernel log across an SSH reconnect", () => {
     const r = await runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
     expect(r.verdict, r.reason).toBe("reproduced");
     expect(r.kernelLog?.restarts).toBeGreaterThanOrEqual(1);
+    const step = r.steps.find((s) => s.name === "drop-ssh-then-hang-a-writer");
+    expect(step).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(step?.reattached).toBeGreaterThanOrEqual(1);
+    expect(step?.stdoutTail).toContain(SURVIVED);
     const dmesg = await readFile(join(r.dir, "dmesg.log"), "utf8");
     // Printed while the follower was down: recovered from the ring buffer, exactly once.
     expect(dmesg.split("\n").filter((l) => l.includes(MARK))).toHaveLength(1);

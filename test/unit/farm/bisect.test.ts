@@ -122,7 +122,7 @@ describe("hangar bisect on the farm", () => {
 
     // Every attempt of the final ledger ran exactly once, on some worker; nothing else ran.
     const all = runsOf(await readLedger(ledger));
-    expect(all.every((r) => r.status === "ran")).toBe(true);
+    expect(all.filter((r) => r.status !== "ran")).toEqual([]);
     const boots = bed.workers.flatMap((w) => [...w.output().matchAll(/^fake-machine (.+)-try\d+-[0-9a-f]{6}$/gm)].map((m) => m[1]!));
     expect(boots.sort()).toEqual(all.map(bootName).sort());
     // The commits' attempts ran on both workers, several at once.

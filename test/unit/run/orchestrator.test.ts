@@ -190,9 +190,17 @@ describe("orchestrator on a fake machine: faults", () => {
     expect(r.watchdog?.sysrq).toEqual(["sysrq: the machine had already exited"]);
   });
 
-  it("an SSH drop under a step: the watchdog gets its window to tell a glitch from a dead guest; infra naming the step", async () => {
+  it("an SSH drop under a step: the step (detached in the guest) is attached again and ends with its own status", async () => {
     const sc = scenario({ steps: [{ name: "work", run: "echo fake:drop" }], expect: { outcome: "clean", signatures: [] } });
-    const { r } = await attempt({ rules: [{ match: /fake:drop/, drop: true }] }, { sc });
+    const { r, m } = await attempt({ rules: [{ match: /fake:drop/, drop: true }] }, { sc });
+    expect(r.verdict, r.reason).toBe("clean");
+    expect(r.steps.find((s) => s.name === "work")).toMatchObject({ exitCode: 0, reattached: 1 });
+    expect(m.record.commands.filter((c) => c.includes("steps/workload-work")).length).toBe(2);
+  });
+
+  it("a step whose connection keeps dropping: after its re-attach tries and the watchdog's window, infra naming the step", async () => {
+    const sc = scenario({ steps: [{ name: "work", run: "echo fake:drop" }], expect: { outcome: "clean", signatures: [] } });
+    const { r } = await attempt({ rules: [{ match: /steps\/workload-work/, drop: true }] }, { sc });
     expect(r.verdict).toBe("infra");
     expect(r.reason).toMatch(/ssh connection lost during step "work"/);
   });
