@@ -72,6 +72,8 @@ export function pressureLoops(p: Pressure | undefined): string[] {
 export function pressureStartCommand(p: Pressure | undefined): string {
   const body = [`echo $$ > ${SESSION_FILE}`, ...pressureLoops(p).map((l) => `(${l}) &`), "wait"].join("\n");
   return [
+    // Loops left by an earlier start are stopped first: starting again (after a lost connection) is safe.
+    PRESSURE_STOP_COMMAND,
     `mkdir -p ${RUN_DIR}`,
     `rm -f ${SESSION_FILE}`,
     `: > ${SAMPLES_FILE}`,

@@ -1,5 +1,5 @@
 /** What the phases of one attempt share: the scenario, the machine, the watchdog, and the result as it grows. */
-import { sleep, timeout, type EventSink } from "../common/index.ts";
+import { errorMessage, lastLines, sleep, timeout, type EventSink } from "../common/index.ts";
 import { createReportStream } from "../detect/index.ts";
 import { markCommand } from "../guest/index.ts";
 import type { Scenario } from "../config/index.ts";
@@ -60,10 +60,27 @@ export interface AttemptContext {
   /** Where the kernel log followed over SSH is written. */
   writeKernelLog: (line: string) => void;
   /** Run a guest command with a deadline; rejects as soon as the watchdog trips. */
-  exec(cmd: string, timeoutMs: number): Promise<ExecResult>;
+  exec(cmd: string, timeoutMs: number, o?: ExecAgain): Promise<GuestResult>;
   /** Write a phase marker into the guest's kernel log (best effort). */
   mark(fields: Record<string, string | number>): Promise<void>;
 }
+
+/** What a dropped SSH connection under a command leads to. */
+export interface ExecAgain {
+  /**
+   * Run this after the connection is re-made (within the first command's deadline, a few
+   * times at most): `true` for the same command (one that is safe to repeat), or a command
+   * that attaches to a detached one. Without it, a lost connection fails the attempt as infra.
+   */
+  again?: string | true;
+  /** What to name in the infra reason ("a guest command" by default). */
+  what?: string;
+}
+
+export type GuestResult = ExecResult & { /** Times `again` ran after a lost connection (absent when never). */ reattached?: number };
+
+/** Times a command is run again after its SSH connection dropped before the attempt gives up as infra. */
+const AGAIN_TRIES = 5;
 
 export interface ContextOptions {
   scenario: Scenario;
@@ -96,10 +113,28 @@ export function createAttemptContext(o: ContextOptions): AttemptContext {
     }
   });
   const watchdog = new Watchdog(machine, { ...defaultWatchdog(), ...o.watchdog, deadlineAt: Date.now() + sc.deadline }, sink);
-  const exec = async (cmd: string, timeoutMs: number): Promise<ExecResult> => {
-    const r = await unlessAborted(machine.exec(cmd, { timeoutMs }), watchdog.signal);
-    if (r.code === null && !r.timedOut) await connectionLost(watchdog, "a guest command");
-    return r;
+  // A refused or dropped connection is a lost one (code null); the watchdog cuts every wait short.
+  const once = (cmd: string, timeoutMs: number) =>
+    unlessAborted(
+      machine.exec(cmd, { timeoutMs }).catch((err: Error): ExecResult => ({ code: null, timedOut: false, stdout: "", stderr: errorMessage(err), durationMs: 0 })),
+      watchdog.signal,
+    );
+  const exec = async (cmd: string, timeoutMs: number, o: ExecAgain = {}): Promise<GuestResult> => {
+    const what = o.what ?? "a guest command";
+    const t0 = Date.now();
+    let r = await once(cmd, timeoutMs);
+    const again = o.again === true ? cmd : o.again;
+    let tries = 0;
+    while (r.code === null && !r.timedOut) {
+      if (again === undefined || tries === AGAIN_TRIES) return connectionLost(watchdog, what);
+      tries++;
+      sink.emit({ type: "log", level: "warn", message: `${name}: ssh connection lost during ${what} (${lastLines(r.stderr) || "no status"}); running it again (${tries}/${AGAIN_TRIES})` });
+      await unlessAborted(sleep(timeout("stepReattach") * tries), watchdog.signal);
+      const left = t0 + timeoutMs - Date.now();
+      if (left <= 0) return connectionLost(watchdog, what);
+      r = await once(again, left);
+    }
+    return tries ? { ...r, durationMs: Date.now() - t0, reattached: tries } : r;
   };
   return {
     sc,

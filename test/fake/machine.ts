@@ -38,6 +38,8 @@ export interface ExecRule {
   wedge?: boolean;
   /** The machine exits (as if the kernel panicked and QEMU quit). */
   exit?: boolean;
+  /** The rule answers only the first this many commands it matches. */
+  times?: number;
 }
 
 export interface FakeScript {
@@ -71,6 +73,7 @@ export class FakeMachine implements Machine {
   readonly consoleLog: string;
   readonly disks: Record<string, string> = {};
   readonly exited: Promise<MachineExit>;
+  private readonly used = new Map<ExecRule, number>();
   readonly record: FakeRecord = { commands: [], sysrq: [], teardowns: [], booted: false, healthChecks: 0 };
   private resolveExit!: (e: MachineExit) => void;
   private state: "new" | "booting" | "up" | "wedged" | "exited" = "new";
@@ -132,7 +135,8 @@ export class FakeMachine implements Machine {
     const t0 = Date.now();
     if (this.state === "exited" || this.state === "new") throw new Error(`${this.name}: ssh is not connected`);
     this.record.commands.push(command);
-    const rule = this.script.rules?.find((r) => r.match.test(command));
+    const rule = this.script.rules?.find((r) => r.match.test(command) && (r.times === undefined || (this.used.get(r) ?? 0) < r.times));
+    if (rule) this.used.set(rule, (this.used.get(rule) ?? 0) + 1);
     const done = (r: Omit<ExecResult, "durationMs">): ExecResult => ({ ...r, durationMs: Date.now() - t0 });
     if (rule?.wedge) this.state = "wedged";
     // A dropped connection answers at once, wedged guest or not.

@@ -23,10 +23,10 @@ import type { PhaseResult } from "./types.ts";
  */
 export async function detectors(ctx: AttemptContext): Promise<PhaseResult> {
   const { sc, plan, machine } = ctx;
-  const uname = await ctx.exec("uname -r", timeout("guestShort"));
+  const uname = await ctx.exec("uname -r", timeout("guestShort"), { again: true });
   ctx.facts.kernelRelease = uname.stdout.trim();
   if (sc.kernel.requires.length && !ctx.facts.missingOptions) {
-    const cfg = await ctx.exec(KERNEL_CONFIG_COMMAND, timeout("kernelConfig"));
+    const cfg = await ctx.exec(KERNEL_CONFIG_COMMAND, timeout("kernelConfig"), { again: true });
     if (cfg.code !== 0) throw new Error(`cannot read the kernel config: ${cfg.stderr.trim()}`);
     const missing = missingOptions(parseKernelConfig(cfg.stdout), sc.kernel.requires);
     if (missing.length) {
@@ -45,12 +45,12 @@ export async function detectors(ctx: AttemptContext): Promise<PhaseResult> {
   const sysctls = detectorSysctls(sc.detectors, plan.accel);
   const sysctl = sysctlCommand(sysctls);
   if (sysctl) {
-    const r = await ctx.exec(sysctl, timeout("guestShort"));
+    const r = await ctx.exec(sysctl, timeout("guestShort"), { again: true });
     if (r.code !== 0) throw new Error(`detector sysctls failed: ${r.stderr.trim() || `exit ${r.code}`}`);
   }
   ctx.facts.detectors = { sysctl: sysctls, params: {} };
   for (const p of detectorParams(sc.detectors, plan.accel)) {
-    const r = await ctx.exec(moduleParamCommand(p), timeout("guestShort"));
+    const r = await ctx.exec(moduleParamCommand(p), timeout("guestShort"), { again: true });
     ctx.facts.detectors.params[p.name] = r.stdout.trim() || `failed: ${r.stderr.trim() || `exit ${r.code}`}`;
   }
 }

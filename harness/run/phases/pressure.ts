@@ -7,7 +7,7 @@ import type { PhaseResult } from "./types.ts";
 /** Start the workload phase's memory pressure (and the counters' first snapshot). */
 export async function pressure(ctx: AttemptContext): Promise<PhaseResult> {
   await ctx.mark({ phase: "workload" });
-  const stage = new PressureStage(ctx.sc.pressure, ctx.exec);
+  const stage = new PressureStage(ctx.sc.pressure, (cmd, ms) => ctx.exec(cmd, ms, { again: true }));
   ctx.pressure = stage;
   await stage.start();
 }

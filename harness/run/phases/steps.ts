@@ -1,9 +1,7 @@
-import { errorMessage, lastLines, sleep, timeout } from "../../common/index.ts";
+import { lastLines, timeout } from "../../common/index.ts";
 import { stepTimeoutMs, type Step } from "../../config/index.ts";
 import { detachedCommands, JOIN_CGROUP, stepCommand, stepScript, sysrqTriggerCommand } from "../../guest/index.ts";
-import type { ExecResult } from "../../vm/index.ts";
-import { connectionLost, type AttemptContext, type StepRecord } from "../context.ts";
-import { unlessAborted } from "../watchdog.ts";
+import type { AttemptContext, StepRecord } from "../context.ts";
 import type { PhaseResult } from "./types.ts";
 
 const TAIL = 4096;
@@ -46,9 +44,6 @@ export async function runSteps(ctx: AttemptContext, phase: Step["phase"]): Promi
   if (stuck) return { status: "stuck", reason: stuck };
 }
 
-/** Times a step re-attaches after its SSH connection dropped before the attempt gives up as infra. */
-const REATTACH_TRIES = 5;
-
 async function runStep(ctx: AttemptContext, step: Step): Promise<StepRecord> {
   const { sc, sink, name } = ctx;
   await ctx.mark({ phase: step.phase, step: step.name });
@@ -57,24 +52,13 @@ async function runStep(ctx: AttemptContext, step: Step): Promise<StepRecord> {
   const script = (inCgroup ? JOIN_CGROUP + "\n" : "") + stepScript(step, ctx.mounts);
   // Detached: a connection lost under load does not hang up the workload; the step is attached again.
   const cmds = detachedCommands(`${step.phase}-${step.name}`, stepCommand(script, ctx.env));
-  const t0 = Date.now();
-  const deadline = t0 + stepTimeoutMs(step);
-  let reattached = 0;
-  let r = await stepExec(ctx, cmds.start, deadline);
-  while (r.code === null && !r.timedOut) {
-    if (reattached === REATTACH_TRIES) await connectionLost(ctx.watchdog, `step "${step.name}"`);
-    reattached++;
-    sink.emit({ type: "log", level: "warn", message: `${name}: ssh connection lost during step "${step.name}" (${lastLines(r.stderr) || "no status"}); attaching again (${reattached}/${REATTACH_TRIES})` });
-    await unlessAborted(sleep(timeout("stepReattach") * reattached), ctx.watchdog.signal);
-    r = await stepExec(ctx, cmds.attach, deadline);
-  }
+  const r = await ctx.exec(cmds.start, stepTimeoutMs(step), { again: cmds.attach, what: `step "${step.name}"` });
   if (r.timedOut) await ctx.exec(cmds.kill, timeout("guestShort")).catch(() => {});
-  const durationMs = Date.now() - t0;
   sink.emit({
     type: "step",
     step: `guest.step.${step.name}`,
     status: r.timedOut || r.code !== 0 ? "fail" : "done",
-    elapsedMs: durationMs,
+    elapsedMs: r.durationMs,
     detail: r.timedOut ? "timed out" : `exit ${r.code}`,
   });
   return {
@@ -82,17 +66,9 @@ async function runStep(ctx: AttemptContext, step: Step): Promise<StepRecord> {
     phase: step.phase,
     exitCode: r.code,
     timedOut: r.timedOut,
-    durationMs,
+    durationMs: r.durationMs,
     stdoutTail: tail(r.stdout),
     stderrTail: tail(r.stderr),
-    ...(reattached ? { reattached } : {}),
+    ...(r.reattached ? { reattached: r.reattached } : {}),
   };
-}
-
-/** One exec of a step's command until `deadline`; a refused connection is a lost one (code null), never a rejection. */
-async function stepExec(ctx: AttemptContext, cmd: string, deadline: number): Promise<ExecResult> {
-  const left = deadline - Date.now();
-  if (left <= 0) return { code: null, timedOut: true, stdout: "", stderr: "", durationMs: 0 };
-  const run = ctx.machine.exec(cmd, { timeoutMs: left }).catch((err: Error): ExecResult => ({ code: null, timedOut: false, stdout: "", stderr: errorMessage(err), durationMs: 0 }));
-  return unlessAborted(run, ctx.watchdog.signal);
 }

@@ -18,7 +18,7 @@ export async function storage(ctx: AttemptContext): Promise<PhaseResult> {
   ctx.mounts = mountPoints(outputs);
   const dirs = workloadDirs(sc.steps, ctx.mounts);
   if (dirs.length) {
-    const r = await ctx.exec(shJoin(["mkdir", "-p", "--", ...dirs]), timeout("guestShort"));
+    const r = await ctx.exec(shJoin(["mkdir", "-p", "--", ...dirs]), timeout("guestShort"), { again: true });
     if (r.code !== 0) throw new Error(`workload directories: ${r.timedOut ? "timed out" : r.stderr.trim() || `exit ${r.code}`}`);
   }
 }

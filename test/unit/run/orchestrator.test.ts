@@ -205,6 +205,12 @@ describe("orchestrator on a fake machine: faults", () => {
     expect(r.reason).toMatch(/ssh connection lost during step "work"/);
   });
 
+  it("an SSH drop under a command that is safe to repeat: it runs again and the attempt goes on", async () => {
+    const { r, m } = await attempt({ rules: [{ match: /sysctl -q -w/, drop: true, times: 1 }] }, { sc: scenario({ expect: { outcome: "clean", signatures: [] } }) });
+    expect(r.verdict, r.reason).toBe("clean");
+    expect(m.record.commands.filter((c) => c.includes("sysctl -q -w")).length).toBe(2);
+  });
+
   it("an SSH drop under any other guest command gets the same window, then names what was lost", async () => {
     const { r } = await attempt({ rules: [{ match: /sysctl -q -w/, drop: true }] }, { sc: scenario({ expect: { outcome: "clean", signatures: [] } }) });
     expect(r.verdict).toBe("infra");
