@@ -14,6 +14,9 @@ export interface OopsHeader {
   weak?: boolean;
 }
 
+/** The x86 decompressor's last line: a kernel starting again. */
+export const BOOTING = "Booting the kernel";
+
 export const OOPS_HEADERS: OopsHeader[] = [
   {
     header: "BUG:",
@@ -53,8 +56,9 @@ export const OOPS_HEADERS: OopsHeader[] = [
   { header: "UBSAN:" },
   { header: "Internal error:", continuation: /Internal error:/ },
   { header: "Unhandled fault:" },
-  // a reboot in the middle of a run; the decompressor's lines echoed in a message (a mount option) are not
-  { header: "Booting the kernel", ignore: /Parsing ELF|Decompressing Linux|Unknown parameter '/ },
+  // a reboot in the middle of a run (once a kernel has printed: see stream.ts); the decompressor's
+  // lines echoed in a message (a mount option) are not
+  { header: BOOTING, ignore: /Parsing ELF|Decompressing Linux|Unknown parameter '/ },
   // syzkaller never counts it as a second report: inside an open report it is part of it
   { header: "unregister_netdevice: waiting for", continuation: /unregister_netdevice: waiting for/ },
   { header: "SYZFAIL:" },

@@ -5,7 +5,7 @@
  * `end()`. Memory is bounded: at most `maxReportLines` lines per report, `maxOpenReports` open reports
  * (one per console context) and a few lines of look-behind per context.
  */
-import { PROBE_RE, findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
+import { BOOTING, PROBE_RE, findHeader, isEndMarker, type OopsHeader } from "./headers.ts";
 import { CONTINUATION_CTX, parseLineLazy, type Line } from "./prefix.ts";
 import { detachedPrefix, splitCRs } from "./lines.ts";
 import { MAX_LINE_CHARS } from "./limits.ts";
@@ -225,6 +225,8 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
 
   /** The report the previous line started (see REPLAYING). */
   let justStarted: OpenReport | undefined;
+  /** A kernel has printed (a timestamped line or its banner): only then is "Booting the kernel" a reboot, not this boot's decompressor. */
+  let kernelSeen = false;
 
   /** Forget a report whose header line turned out to be a truncated printk: the one it cut short goes on. */
   function unstart(r: OpenReport): void {
@@ -370,7 +372,9 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     const probe = PROBE_RE.test(l.text);
     if (l.ctx === CONTINUATION_CTX) l.ctx = lastCtx;
     lastCtx = l.ctx;
-    const hit = findHeader(l.text, probe);
+    let hit = findHeader(l.text, probe);
+    if (hit?.header.header === BOOTING && !kernelSeen) hit = undefined;
+    kernelSeen ||= l.tsKind !== 0 || l.text.startsWith("Linux version");
     let cur = openOf(l.ctx);
     if (!cur && l.ctx.charCodeAt(0) === 67 /* C */) {
       for (const r of open.values()) if (r.acceptAllCpus) { cur = r; break; }

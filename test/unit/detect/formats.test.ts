@@ -121,6 +121,13 @@ describe("rules of the notes that no corpus file exercised (each test fails with
     expect(parseReports(log("fuseblk: Unknown parameter 'Decompressing Linux... Parsing ELF... done. Booting the kernel.'"))).toEqual([]);
   });
 
+  it("the decompressor's line of the log's own first boot (earlyprintk) is no reboot: no kernel had printed yet", () => {
+    const boot = "SeaBIOS (version 1.16.2)\nBooting from ROM...\nearly console in setup code\nDecompressing Linux... Parsing ELF... done.\nBooting the kernel (entry_offset: 0x0000000000000000).\n";
+    expect(parseReports(boot + "[    0.000000] Linux version 6.12.117-hangar\n[    1.000000] Run /sbin/init as init process\n")).toEqual([]);
+    // The same console after a reboot: the kernel had printed, then started again.
+    expect(parseReports(boot + "[    0.000000] Linux version 6.12.117-hangar\n" + boot).map((r) => r.title)).toEqual(["unexpected kernel reboot"]);
+  });
+
   it("SYZFAIL, panic: and fatal error: lines, with the lines syzkaller ignores", () => {
     expect(title("SYZFAIL: failed to recv rpc\n\tfd=3 want=4 recv=0 n=0 (errno 9: Bad file descriptor)\n")).toBe("SYZFAIL: failed to recv rpc");
     expect(title(log("panic: runtime error: invalid memory address or nil pointer dereference"))).toBe("panic: runtime error: invalid memory address or nil pointer dereference");
