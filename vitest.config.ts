@@ -1,4 +1,19 @@
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/**
+ * Files that boot kernels built by `hangar kernel build` run last: `.ci/run` builds those
+ * kernels alongside the other tests, and these files wait for that build (test/e2e/setup.ts).
+ */
+const BUILT_KERNEL_FILES = /test\/e2e\/(kernel|kernel-scenarios|prove|bisect)\.test\.ts$/;
+
+class BuiltKernelFilesLast extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const last = (f: TestSpecification) => BUILT_KERNEL_FILES.test(f.moduleId);
+    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last)];
+  }
+}
 
 // Real-guest tests (test/e2e) boot QEMU under TCG on a 2-core machine: run files one at a
 // time so guests do not starve each other, and give each test its own generous deadline
@@ -7,6 +22,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     fileParallelism: false,
+    sequence: { sequencer: BuiltKernelFilesLast },
     testTimeout: 30_000,
     hookTimeout: 30 * 60_000,
     reporters: ["default"],

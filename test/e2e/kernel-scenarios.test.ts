@@ -4,12 +4,13 @@ import { describe, expect, it } from "vitest";
 import { parseReports } from "../../harness/detect/index.ts";
 import { listKernels, type CachedKernel } from "../../harness/kernel/index.ts";
 import type { AttemptResult } from "../../harness/run/index.ts";
-import { realBootPlan, scenarioAttempt } from "./setup.ts";
+import { builtKernelsReady, realBootPlan, scenarioAttempt } from "./setup.ts";
 
 // Scenarios that need a kernel from `hangar kernel build` (lockdep, NFS localio, online
 // scrub). Building one takes tens of minutes on 2 cores, so these run when the cache already
 // holds one (test/e2e/kernel.test.ts builds it with HANGAR_E2E_KERNEL=1) and are skipped
-// otherwise.
+// otherwise. In CI they wait for the kernels .ci/run builds alongside the other tests.
+await builtKernelsReady();
 const PATCH = "nfs-localio-writes-on-nfsiod.patch";
 const kernels = await listKernels();
 const has = (k: CachedKernel, f: string) => k.meta.fragments.includes(f);

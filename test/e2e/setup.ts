@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventBus, repoRoot, type TimedEvent } from "../../harness/common/index.ts";
+import { EventBus, repoRoot, sleep, type TimedEvent } from "../../harness/common/index.ts";
 import { ensureHost } from "../../harness/cli/host-requirements.ts";
 import { ResultStore } from "../../harness/results/index.ts";
 import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
@@ -20,6 +20,23 @@ export function testBus(tag = "e2e"): { bus: EventBus; events: TimedEvent[] } {
     }
   });
   return { bus, events };
+}
+
+/**
+ * `.ci/run` builds the kernels that some tests boot while the other test files run, and names
+ * in $HANGAR_CI_KERNEL_BUILD the file where it writes the build's exit status. Those tests call
+ * this before they look in the cache (they run last: vitest.config.ts). Bounded: 90 min.
+ */
+export async function builtKernelsReady(): Promise<void> {
+  const status = process.env.HANGAR_CI_KERNEL_BUILD;
+  if (!status) return;
+  const t0 = Date.now();
+  while (!existsSync(status)) {
+    if (Date.now() - t0 > 90 * 60_000) throw new Error(`.ci/run's kernel build wrote no status to ${status} within 90 min`);
+    await sleep(5_000);
+  }
+  const waited = Math.round((Date.now() - t0) / 1000);
+  process.stderr.write(`[e2e] .ci/run's kernel build ended with exit ${readFileSync(status, "utf8").trim()}; waited ${waited} s for it\n`);
 }
 
 /**
