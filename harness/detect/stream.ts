@@ -372,9 +372,9 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     const probe = PROBE_RE.test(l.text);
     if (l.ctx === CONTINUATION_CTX) l.ctx = lastCtx;
     lastCtx = l.ctx;
-    let hit = findHeader(l.text, probe);
-    if (hit?.header.header === BOOTING && !kernelSeen) hit = undefined;
-    kernelSeen ||= l.tsKind !== 0 || l.text.startsWith("Linux version");
+    const found = findHeader(l.text, probe);
+    const hit = found && (kernelSeen || found.header.header !== BOOTING) ? found : undefined;
+    if (!kernelSeen && (l.tsKind !== 0 || l.text.startsWith("Linux version"))) kernelSeen = true;
     let cur = openOf(l.ctx);
     if (!cur && l.ctx.charCodeAt(0) === 67 /* C */) {
       for (const r of open.values()) if (r.acceptAllCpus) { cur = r; break; }
