@@ -13,8 +13,8 @@ export const TIMEOUTS = {
   qmpCommand: 5_000,
   /** Reconnecting a dropped SSH connection. */
   sshReconnect: 15_000,
-  /** Pause before attaching again to a step whose SSH connection dropped (times the try number). */
-  stepReattach: 2_000,
+  /** Pause before running a command again (or attaching to a step) after its SSH connection dropped (times the try number). */
+  lostConnectionPause: 2_000,
   /** Short guest commands: phase markers, uname, sysctl, module parameters. */
   guestShort: 15_000,
   /** Reading the guest's kernel config. */

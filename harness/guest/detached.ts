@@ -54,6 +54,11 @@ export function detachedCommands(id: string, command: string, base = STEPS_DIR):
     `i=0; while [ ! -s ${dir}/sid ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done`,
     attach,
   ].join("\n");
-  const kill = `d=${dir}; if [ -s "$d/sid" ]; then sid=$(cat "$d/sid"); pkill -TERM -s "$sid" || true; sleep 1; pkill -KILL -s "$sid" || true; fi`;
-  return { start, attach, kill };
+  return { start, attach, kill: killSessionCommand(`${base}/${id}/sid`) };
+}
+
+/** End the session whose id the file holds (TERM, a second, KILL), when the file is there. */
+export function killSessionCommand(sidFile: string): string {
+  const f = shQuote(sidFile);
+  return `if [ -s ${f} ]; then sid=$(cat ${f}); pkill -TERM -s "$sid" || true; sleep 1; pkill -KILL -s "$sid" || true; fi`;
 }

@@ -1,5 +1,6 @@
 import type { Pressure } from "../config/index.ts";
 import { shJoin, shQuote } from "./quote.ts";
+import { killSessionCommand } from "./detached.ts";
 
 /**
  * Memory pressure in the guest, and the evidence that it was there: commands to start and
@@ -83,7 +84,7 @@ export function pressureStartCommand(p: Pressure | undefined): string {
   ].join("\n");
 }
 
-export const PRESSURE_STOP_COMMAND = `if [ -r ${SESSION_FILE} ]; then sid=$(cat ${SESSION_FILE}); pkill -TERM -s "$sid" || true; sleep 1; pkill -KILL -s "$sid" || true; rm -f ${SESSION_FILE}; fi`;
+export const PRESSURE_STOP_COMMAND = `${killSessionCommand(SESSION_FILE)}; rm -f ${SESSION_FILE}`;
 
 export const SAMPLES_COMMAND = `cat ${SAMPLES_FILE} 2>/dev/null || true`;
 

@@ -129,7 +129,7 @@ export function createAttemptContext(o: ContextOptions): AttemptContext {
       if (again === undefined || tries === AGAIN_TRIES) return connectionLost(watchdog, what);
       tries++;
       sink.emit({ type: "log", level: "warn", message: `${name}: ssh connection lost during ${what} (${lastLines(r.stderr) || "no status"}); running it again (${tries}/${AGAIN_TRIES})` });
-      await unlessAborted(sleep(timeout("stepReattach") * tries), watchdog.signal);
+      await unlessAborted(sleep(timeout("lostConnectionPause") * tries), watchdog.signal);
       const left = t0 + timeoutMs - Date.now();
       if (left <= 0) return connectionLost(watchdog, what);
       r = await once(again, left);
