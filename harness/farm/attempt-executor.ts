@@ -16,14 +16,14 @@
  *   no worker alive for `noWorkerMs`; a job running past its scenario deadline plus `jobSlackMs`.
  */
 import { relative, isAbsolute, sep } from "node:path";
-import { Queue, type Job } from "bullmq";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { HangarError, sleep, withDeadline, type EventSink } from "../common/index.ts";
 import type { Scenario } from "../config/index.ts";
 import type { AttemptExecutor, AttemptOptions, AttemptResult } from "../run/index.ts";
 import type { KernelArtifact } from "../kernel/index.ts";
 import { publishKernel } from "./artifacts.ts";
-import { collectCompleted, farmInfra, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { collectCompleted, farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, RedisUnreachableError, type RedisTarget } from "./connection.ts";
 import type { FarmDeadlines } from "./coordinator.ts";
 import { FARM_FORMAT, QUEUE, triesKey, type JobData, type KernelRef } from "./job.ts";
@@ -205,14 +205,14 @@ export async function openFarmExecutor(o: FarmExecutorOptions): Promise<FarmExec
               settle(p, await farmInfra(ctx, p, `not collected: the run was interrupted${resume}`, false));
               continue;
             }
-            const job = (await call(queue.getJob(p.id), "reading a job")) as Job | undefined;
-            if (!job) {
+            const read = await readJob(queue, p.id, REDIS_CALL_MS);
+            if (!read) {
               o.sink.emit({ type: "log", level: "warn", message: `farm: job ${p.id} is not in Redis any more; enqueued again` });
               await call(queue.add(`${p.sc.name}#${p.data.attempt}`, p.data, { jobId: p.id, attempts: p.data.tries, backoff: { type: "exponential", delay: o.retryDelayMs ?? 5_000 }, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } }), "enqueueing an attempt");
               queued.push(p);
               continue;
             }
-            const state = await call(job.getState(), "reading a job's state");
+            const { job, state } = read;
             if (state === "completed") settle(p, await collectCompleted(ctx, p, job));
             else if (state === "failed") settle(p, await farmInfra(ctx, p, `${job.processedBy ? `on worker ${job.processedBy}: ` : ""}${job.failedReason || "the job failed"}`, true));
             else if (state === "active") {

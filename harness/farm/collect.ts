@@ -62,6 +62,19 @@ export async function farmInfra(o: CollectContext, e: JobEntry, reason: string, 
   return r;
 }
 
+/**
+ * A job's state, then the job: in that order, because a Job is a snapshot. A job read while
+ * it ran keeps `returnvalue: null` even when its state, read a moment later, is "completed"
+ * (seen in CI: a good result recorded as unreadable). A state read first is final once it is
+ * "completed" or "failed", so the job read after it carries the result. Undefined: not in Redis.
+ */
+export async function readJob(queue: Queue, id: string, deadlineMs: number): Promise<{ job: Job; state: string } | undefined> {
+  const state = await withDeadline(queue.getJobState(id), deadlineMs, "reading a job's state");
+  if (state === "unknown") return undefined;
+  const job = (await withDeadline(queue.getJob(id), deadlineMs, "reading a job")) as Job | undefined;
+  return job ? { job, state } : undefined;
+}
+
 const QUEUED = new Set(["waiting", "prioritized", "delayed", "waiting-children"]);
 
 /**
@@ -70,8 +83,8 @@ const QUEUED = new Set(["waiting", "prioritized", "delayed", "waiting-children"]
  */
 export async function takeBackIfQueued(queue: Queue, id: string, deadlineMs = 10_000): Promise<void> {
   try {
-    const job = (await withDeadline(queue.getJob(id), deadlineMs, "reading a job")) as Job | undefined;
-    if (!job || !QUEUED.has(await withDeadline(job.getState(), deadlineMs, "reading a job's state"))) return;
+    const read = await readJob(queue, id, deadlineMs);
+    if (!read || !QUEUED.has(read.state)) return;
     await withDeadline(queue.remove(id), deadlineMs, "removing a job");
   } catch {
     /* left in the queue: a resume or the workers deal with it */

@@ -11,7 +11,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { Queue, type Job } from "bullmq";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { UserInputError, errorMessage, sleep, withDeadline, writeJsonAtomic, type EventSink } from "../common/index.ts";
 import type { Scenario } from "../config/index.ts";
@@ -19,7 +19,7 @@ import { FILES, ResultStore, type RunSummary } from "../results/index.ts";
 import { runSummary, summarizeScenario, type AttemptResult, type BootPlan } from "../run/index.ts";
 import { publishKernel } from "./artifacts.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, type RedisTarget } from "./connection.ts";
-import { collectCompleted, farmInfra, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { collectCompleted, farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
 import { FARM_FORMAT, QUEUE, jobId, triesKey, type JobData, type KernelRef } from "./job.ts";
 import { DEFAULT_LOG_CAP } from "./pack-logs.ts";
 import { listWorkers } from "./registry.ts";
@@ -247,15 +247,15 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
       const active: { e: Entry; worker: string }[] = [];
       try {
         for (const e of [...pending.values()]) {
-          const job = (await call(queue.getJob(e.id), "reading a job")) as Job | undefined;
-          if (!job) {
+          const read = await readJob(queue, e.id, REDIS_CALL_MS);
+          if (!read) {
             // Gone (a Redis without persistence restarted, or removed by hand): the same job again.
             o.sink.emit({ type: "log", level: "warn", message: `farm: job ${e.id} is not in Redis any more; enqueued again` });
             await enqueue([e]);
             queued.push(e);
             continue;
           }
-          const state = await call(job.getState(), "reading a job's state");
+          const { job, state } = read;
           if (state === "completed") {
             pending.delete(e.id);
             const r = await collectCompleted(o, e, job);
@@ -275,8 +275,8 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
         // A kernel that lacks an option will not grow it on the next attempt: later attempts are dropped, as in a local run.
         for (const [name, first] of skippedAt) {
           for (const e of [...pending.values()].filter((x) => x.sc.name === name && x.data.attempt > first)) {
-            const job = (await call(queue.getJob(e.id), "reading a job")) as Job | undefined;
-            if (!job || (await call(job.getState(), "reading a job's state")) !== "active") await call(job?.remove() ?? Promise.resolve(), "removing a job").catch(() => {});
+            const read = await readJob(queue, e.id, REDIS_CALL_MS);
+            if (read && read.state !== "active") await call(read.job.remove(), "removing a job").catch(() => {});
             pending.delete(e.id);
           }
         }
