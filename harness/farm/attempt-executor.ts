@@ -23,12 +23,12 @@ import type { Scenario } from "../config/index.ts";
 import type { AttemptExecutor, AttemptOptions, AttemptResult } from "../run/index.ts";
 import type { KernelArtifact } from "../kernel/index.ts";
 import { publishKernel } from "./artifacts.ts";
-import { collectCompleted, farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { farmInfra, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { noWorkerReason, pollRound, progressLine, type PollRound } from "./poll.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, RedisUnreachableError, type RedisTarget } from "./connection.ts";
 import type { FarmDeadlines } from "./coordinator.ts";
 import { FARM_FORMAT, QUEUE, triesKey, type JobData, type KernelRef } from "./job.ts";
 import { DEFAULT_LOG_CAP } from "./pack-logs.ts";
-import { listWorkers } from "./registry.ts";
 import { toWireScenario, type WireScenario } from "./scenario-wire.ts";
 
 export interface FarmExecutorOptions extends FarmDeadlines {
@@ -101,6 +101,7 @@ export async function openFarmExecutor(o: FarmExecutorOptions): Promise<FarmExec
   const queue = new Queue(QUEUE, { connection: bullConnection });
   queue.on("error", () => {});
   const call = <T>(p: Promise<T>, what: string) => withDeadline(p, REDIS_CALL_MS, what);
+  const poll = { ...ctx, queue, redis, jobSlackMs, callMs: REDIS_CALL_MS };
 
   const enqueued: string[] = [];
   const found: string[] = [];
@@ -194,34 +195,21 @@ export async function openFarmExecutor(o: FarmExecutorOptions): Promise<FarmExec
     let lastLine = "";
     try {
       while (pending.size && !closed) {
-        const now = Date.now();
-        const queued: Pending[] = [];
-        const active: { p: Pending; worker: string }[] = [];
+        let round: PollRound<Pending> = { finished: [], missing: [], queued: [], active: [], workersAlive: false };
         try {
-          for (const p of [...pending.values()]) {
-            if (p.signal?.aborted) {
-              // Nothing new starts: a queued job is taken back; a running or finished one stays (a resume collects it).
-              await takeBackIfQueued(queue, p.id);
-              settle(p, await farmInfra(ctx, p, `not collected: the run was interrupted${resume}`, false));
-              continue;
-            }
-            const read = await readJob(queue, p.id, REDIS_CALL_MS);
-            if (!read) {
-              o.sink.emit({ type: "log", level: "warn", message: `farm: job ${p.id} is not in Redis any more; enqueued again` });
-              await call(queue.add(`${p.sc.name}#${p.data.attempt}`, p.data, { jobId: p.id, attempts: p.data.tries, backoff: { type: "exponential", delay: o.retryDelayMs ?? 5_000 }, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } }), "enqueueing an attempt");
-              queued.push(p);
-              continue;
-            }
-            const { job, state } = read;
-            if (state === "completed") settle(p, await collectCompleted(ctx, p, job));
-            else if (state === "failed") settle(p, await farmInfra(ctx, p, `${job.processedBy ? `on worker ${job.processedBy}: ` : ""}${job.failedReason || "the job failed"}`, true));
-            else if (state === "active") {
-              if (now - (job.processedOn ?? now) > p.sc.deadline + jobSlackMs) {
-                settle(p, await farmInfra(ctx, p, `worker ${job.processedBy ?? "?"} did not finish within the scenario deadline plus ${Math.round(jobSlackMs / 60_000)} min`, false));
-              } else active.push({ p, worker: job.processedBy ?? "?" });
-            } else queued.push(p);
+          for (const p of [...pending.values()].filter((x) => x.signal?.aborted)) {
+            // Nothing new starts: a queued job is taken back; a running or finished one stays (a resume collects it).
+            await takeBackIfQueued(queue, p.id);
+            settle(p, await farmInfra(ctx, p, `not collected: the run was interrupted${resume}`, false));
           }
-          if ((await listWorkers(redis, REDIS_CALL_MS)).length) lastWorker = Date.now();
+          round = await pollRound(poll, pending.values());
+          for (const { e, r } of round.finished) settle(e, r);
+          for (const p of round.missing) {
+            o.sink.emit({ type: "log", level: "warn", message: `farm: job ${p.id} is not in Redis any more; enqueued again` });
+            await call(queue.add(`${p.sc.name}#${p.data.attempt}`, p.data, { jobId: p.id, attempts: p.data.tries, backoff: { type: "exponential", delay: o.retryDelayMs ?? 5_000 }, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } }), "enqueueing an attempt");
+            round.queued.push(p);
+          }
+          if (round.workersAlive) lastWorker = Date.now();
           lastOk = Date.now();
         } catch (err) {
           if (Date.now() - lastOk > redisLostMs) {
@@ -233,7 +221,7 @@ export async function openFarmExecutor(o: FarmExecutorOptions): Promise<FarmExec
           }
         }
         if (pending.size && Date.now() - lastWorker > noWorkerMs) {
-          const why = `no farm worker alive for ${Math.round(noWorkerMs / 1000)} s (start one: hangar worker --redis URL)`;
+          const why = noWorkerReason(noWorkerMs);
           o.sink.emit({ type: "log", level: "error", message: why });
           for (const p of [...pending.values()]) {
             await takeBackIfQueued(queue, p.id);
@@ -242,7 +230,7 @@ export async function openFarmExecutor(o: FarmExecutorOptions): Promise<FarmExec
           break;
         }
         const done = collected.size;
-        const line = `${done}/${done + pending.size} done · ${queued.length} queued · ${active.length} running${active.length ? `: ${active.map((a) => `${a.p.sc.name}#${a.p.data.attempt} on ${a.worker}`).join(", ")}` : ""}`;
+        const line = progressLine(done, pending.size, round);
         if (line !== lastLine) {
           o.sink.emit({ type: "progress", step: "farm", message: line });
           lastLine = line;

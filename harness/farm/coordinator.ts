@@ -19,10 +19,10 @@ import { FILES, ResultStore, type RunSummary } from "../results/index.ts";
 import { runSummary, summarizeScenario, type AttemptResult, type BootPlan } from "../run/index.ts";
 import { publishKernel } from "./artifacts.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, type RedisTarget } from "./connection.ts";
-import { collectCompleted, farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { noWorkerReason, pollRound, progressLine, type PollRound } from "./poll.ts";
 import { FARM_FORMAT, QUEUE, jobId, triesKey, type JobData, type KernelRef } from "./job.ts";
 import { DEFAULT_LOG_CAP } from "./pack-logs.ts";
-import { listWorkers } from "./registry.ts";
 import { fromWireScenario, toWireScenario, type WireScenario } from "./scenario-wire.ts";
 
 export const FARM_FILE = "farm.json";
@@ -213,6 +213,7 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
   const queue = new Queue(QUEUE, { connection: bullConnection });
   queue.on("error", () => {});
   const call = <T>(p: Promise<T>, what: string) => withDeadline(p, REDIS_CALL_MS, what);
+  const poll = { queue, redis: o.redis, sink: o.sink, logCapBytes: o.logCapBytes, jobSlackMs, callMs: REDIS_CALL_MS };
   const results = o.done;
   const pending = new Map(o.entries.filter((e) => !results.has(e.id)).map((e) => [e.id, e]));
   let interrupted = false;
@@ -242,35 +243,18 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
         interrupted = true;
         break;
       }
-      const now = Date.now();
-      const queued: Entry[] = [];
-      const active: { e: Entry; worker: string }[] = [];
+      let round: PollRound<Entry> = { finished: [], missing: [], queued: [], active: [], workersAlive: false };
       try {
-        for (const e of [...pending.values()]) {
-          const read = await readJob(queue, e.id, REDIS_CALL_MS);
-          if (!read) {
-            // Gone (a Redis without persistence restarted, or removed by hand): the same job again.
-            o.sink.emit({ type: "log", level: "warn", message: `farm: job ${e.id} is not in Redis any more; enqueued again` });
-            await enqueue([e]);
-            queued.push(e);
-            continue;
-          }
-          const { job, state } = read;
-          if (state === "completed") {
-            pending.delete(e.id);
-            const r = await collectCompleted(o, e, job);
-            results.set(e.id, r);
-            if (r.verdict === "skipped") skippedAt.set(e.sc.name, Math.min(skippedAt.get(e.sc.name) ?? Infinity, e.data.attempt));
-          } else if (state === "failed") {
-            pending.delete(e.id);
-            results.set(e.id, await farmInfra(o, e, `${job.processedBy ? `on worker ${job.processedBy}: ` : ""}${job.failedReason || "the job failed"}`, true));
-          } else if (state === "active") {
-            const since = job.processedOn ?? now;
-            if (now - since > e.sc.deadline + jobSlackMs) {
-              pending.delete(e.id);
-              results.set(e.id, await farmInfra(o, e, `worker ${job.processedBy ?? "?"} did not finish within the scenario deadline plus ${Math.round(jobSlackMs / 60_000)} min`, false));
-            } else active.push({ e, worker: job.processedBy ?? "?" });
-          } else queued.push(e);
+        round = await pollRound(poll, pending.values());
+        for (const { e, r } of round.finished) {
+          pending.delete(e.id);
+          results.set(e.id, r);
+          if (r.verdict === "skipped") skippedAt.set(e.sc.name, Math.min(skippedAt.get(e.sc.name) ?? Infinity, e.data.attempt));
+        }
+        if (round.missing.length) {
+          for (const e of round.missing) o.sink.emit({ type: "log", level: "warn", message: `farm: job ${e.id} is not in Redis any more; enqueued again` });
+          await enqueue(round.missing);
+          round.queued.push(...round.missing);
         }
         // A kernel that lacks an option will not grow it on the next attempt: later attempts are dropped, as in a local run.
         for (const [name, first] of skippedAt) {
@@ -280,7 +264,7 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
             pending.delete(e.id);
           }
         }
-        if ((await listWorkers(o.redis, REDIS_CALL_MS)).length) lastWorker = Date.now();
+        if (round.workersAlive) lastWorker = Date.now();
         lastOk = Date.now();
       } catch (err) {
         if (Date.now() - lastOk > redisLostMs) {
@@ -293,7 +277,7 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
         }
       }
       if (pending.size && Date.now() - lastWorker > noWorkerMs) {
-        const why = `no farm worker alive for ${Math.round(noWorkerMs / 1000)} s (start one: hangar worker --redis URL)`;
+        const why = noWorkerReason(noWorkerMs);
         o.sink.emit({ type: "log", level: "error", message: why });
         for (const e of pending.values()) {
           results.set(e.id, await farmInfra(o, e, why, false));
@@ -302,7 +286,7 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
         pending.clear();
         break;
       }
-      const line = `${results.size}/${results.size + pending.size} done · ${queued.length} queued · ${active.length} running${active.length ? `: ${active.map((a) => `${a.e.sc.name}#${a.e.data.attempt} on ${a.worker}`).join(", ")}` : ""}`;
+      const line = progressLine(results.size, pending.size, round);
       if (line !== lastLine) {
         o.sink.emit({ type: "progress", step: "farm", message: line });
         lastLine = line;
