@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventBus, repoRoot, sleep, type TimedEvent } from "../../harness/common/index.ts";
+import { EventBus, repoRoot, retryUntil, type TimedEvent } from "../../harness/common/index.ts";
 import { ensureHost } from "../../harness/cli/host-requirements.ts";
 import { ResultStore } from "../../harness/results/index.ts";
 import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
@@ -31,12 +31,13 @@ export async function builtKernelsReady(): Promise<void> {
   const status = process.env.HANGAR_CI_KERNEL_BUILD;
   if (!status) return;
   const t0 = Date.now();
-  while (!existsSync(status)) {
-    if (Date.now() - t0 > 90 * 60_000) throw new Error(`.ci/run's kernel build wrote no status to ${status} within 90 min`);
-    await sleep(5_000);
-  }
+  const text = await retryUntil(`.ci/run's kernel build writing its status to ${status}`, async () => {
+    const t = (await readFile(status, "utf8")).trim();
+    if (!t) throw new Error("still empty");
+    return t;
+  }, { deadlineMs: 90 * 60_000, tryMs: 5_000, initialDelayMs: 5_000, maxDelayMs: 5_000 });
   const waited = Math.round((Date.now() - t0) / 1000);
-  process.stderr.write(`[e2e] .ci/run's kernel build ended with exit ${readFileSync(status, "utf8").trim()}; waited ${waited} s for it\n`);
+  process.stderr.write(`[e2e] .ci/run's kernel build ended with exit ${text}; waited ${waited} s for it\n`);
 }
 
 /**
