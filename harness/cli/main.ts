@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     .name("hangar")
     .description("Reproduce Linux kernel deadlocks in real QEMU virtual machines")
     .version("0.1.0")
-    .option("--time-scale <f>", "multiply every orchestrator deadline (boot, heartbeats, teardown) by F for a slow or busy host (also HANGAR_TIME_SCALE)", parseTimeScaleOption)
+    .option("--time-scale <f>", "multiply every orchestrator deadline (boot, heartbeats, teardown, kernel build steps) by F for a slow or busy host (also HANGAR_TIME_SCALE)", parseTimeScaleOption)
     .hook("preAction", (cmd) => {
       const f = cmd.opts<{ timeScale?: number }>().timeScale;
       if (f !== undefined) setTimeScale(f);

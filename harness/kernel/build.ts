@@ -15,7 +15,7 @@ import { ARTIFACT_FILES, artifactDir, buildRoot, kernelsDir, lockPath } from "./
 import { readKernel, type CachedKernel, type KernelMeta } from "./meta.ts";
 import { ensureModules } from "./modules.ts";
 import { applyPatches, readPatches } from "./patch.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool } from "./tools.ts";
+import { kernelTimeout, KernelBuildError, kernelTool } from "./tools.ts";
 import { waitUntilUnused } from "./in-use.ts";
 import { resolveSource, type SourceSpec } from "./source.ts";
 import { describeMismatches, readConfigValues, verifyConfig } from "./verify-config.ts";
@@ -67,7 +67,7 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
 
   await mkdir(kernelsDir(), { recursive: true });
   let cached = false;
-  const built = await withLock(lockPath(id), { deadlineMs: KERNEL_TIMEOUTS.build + 30 * 60_000, sink, step: "kernel.build", what: "build", ...sig }, async (): Promise<CachedKernel> => {
+  const built = await withLock(lockPath(id), { deadlineMs: kernelTimeout("build") + 30 * 60_000, sink, step: "kernel.build", what: "build", ...sig }, async (): Promise<CachedKernel> => {
     if (!o.rebuild) {
       const k = await readKernel(id); // built by another process while we waited
       if (k) {
@@ -106,11 +106,11 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
       }
 
       const config = await timedStep(sink, "kernel.config", async () => {
-        await make(["allnoconfig"], KERNEL_TIMEOUTS.config);
-        await make(["kvm_guest.config"], KERNEL_TIMEOUTS.config);
+        await make(["allnoconfig"], kernelTimeout("config"));
+        await make(["kvm_guest.config"], kernelTimeout("config"));
         const dotConfig = join(b.obj, ".config");
         await writeFile(dotConfig, applyOptions(await readFile(dotConfig, "utf8"), merged.options));
-        await make(["olddefconfig"], KERNEL_TIMEOUTS.config);
+        await make(["olddefconfig"], kernelTimeout("config"));
         const text = await readFile(dotConfig, "utf8");
         const bad = verifyConfig(merged.options, text);
         if (bad.length) {
@@ -129,7 +129,7 @@ export async function buildKernel(o: KernelBuildOptions): Promise<KernelBuildRes
       let compiled = 0;
       await timedStep(sink, "kernel.build", () =>
         kernelTool("nice", ["-n", "10", "make", ...makeArgs(b.src, b.obj, targets, [`-j${jobs()}`])], {
-          timeoutMs: KERNEL_TIMEOUTS.build, log, env, ...sig,
+          timeoutMs: kernelTimeout("build"), log, env, ...sig,
           onLine: (l) => {
             const m = /^\s+(CC|AS|LD|AR|HOSTCC|OBJCOPY)\s+(?:\[M\]\s+)?(\S+)/.exec(l);
             if (!m) return;

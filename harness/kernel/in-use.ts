@@ -15,7 +15,7 @@ import type { EventSink } from "../common/events.ts";
 import { pidAlive, withLock } from "../common/lock.ts";
 import { kernelsDir, lockPath } from "./layout.ts";
 import { readKernel } from "./meta.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError } from "./tools.ts";
+import { kernelTimeout, KernelBuildError } from "./tools.ts";
 
 function usersDir(id: string): string {
   return join(kernelsDir(), ".users", id);
@@ -44,7 +44,7 @@ export async function useKernel(id: string, o: { sink?: EventSink; signal?: Abor
   const gone = () => new KernelBuildError(`kernel ${id} is not in the cache (any more): hangar kernel list`);
   if (!(await readKernel(id))) throw gone();
   await mkdir(usersDir(id), { recursive: true });
-  await withLock(lockPath(id), { deadlineMs: o.deadlineMs ?? KERNEL_TIMEOUTS.build + 30 * 60_000, step: "kernel.use", what: "use", ...(o.sink ? { sink: o.sink } : {}), ...(o.signal ? { signal: o.signal } : {}) }, async () => {
+  await withLock(lockPath(id), { deadlineMs: o.deadlineMs ?? kernelTimeout("build") + 30 * 60_000, step: "kernel.use", what: "use", ...(o.sink ? { sink: o.sink } : {}), ...(o.signal ? { signal: o.signal } : {}) }, async () => {
     if (!(await readKernel(id))) throw gone(); // a rebuild took it while we waited
     await writeFile(mark, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + "\n");
   });
@@ -61,7 +61,7 @@ export async function useKernel(id: string, o: { sink?: EventSink; signal?: Abor
  * deletes it. Gives up at the deadline with an error naming the users.
  */
 export async function waitUntilUnused(id: string, o: { sink?: EventSink; signal?: AbortSignal; deadlineMs?: number; pollMs?: number } = {}): Promise<void> {
-  const deadlineMs = o.deadlineMs ?? KERNEL_TIMEOUTS.inUse;
+  const deadlineMs = o.deadlineMs ?? kernelTimeout("inUse");
   const end = Date.now() + deadlineMs;
   let told = false;
   for (;;) {

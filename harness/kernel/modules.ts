@@ -13,7 +13,7 @@ import { buildEnv, jobs, toolchainArgs } from "./build-env.ts";
 import { sha256 } from "./cache-key.ts";
 import { ARTIFACT_FILES, artifactDir, buildRoot, lockPath } from "./layout.ts";
 import type { KernelMeta } from "./meta.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool } from "./tools.ts";
+import { kernelTimeout, KernelBuildError, kernelTool } from "./tools.ts";
 
 export function modulesRoot(): string {
   return join(repoRoot, "vm-images", "modules");
@@ -89,7 +89,7 @@ async function buildOne(meta: KernelMeta, name: string, log: BuildLog, signal?: 
   await mkdir(copy, { recursive: true });
   await cp(join(modulesRoot(), name), copy, { recursive: true, filter: (s) => !PRODUCT.test(s.split("/").pop() ?? "") });
   await kernelTool("make", ["-C", meta.buildDir, `M=${copy}`, ...toolchainArgs(), `-j${jobs()}`, "modules"], {
-    timeoutMs: KERNEL_TIMEOUTS.modules, log, env: buildEnv(meta.srcDir), ...(signal ? { signal } : {}),
+    timeoutMs: kernelTimeout("modules"), log, env: buildEnv(meta.srcDir), ...(signal ? { signal } : {}),
   });
   const outDir = join(artifactDir(meta.id), ARTIFACT_FILES.modulesDir);
   await mkdir(outDir, { recursive: true });

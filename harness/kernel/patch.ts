@@ -9,7 +9,7 @@ import { basename, join, resolve } from "node:path";
 import type { BuildLog } from "../common/build-log.ts";
 import { UserInputError } from "../common/errors.ts";
 import { sha256 } from "./cache-key.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool } from "./tools.ts";
+import { kernelTimeout, KernelBuildError, kernelTool } from "./tools.ts";
 
 /** A --patch file that cannot be read (a usage error, unlike a patch that does not apply). */
 export class PatchFileError extends UserInputError {}
@@ -61,11 +61,11 @@ export async function applyPatches(tree: string, patches: readonly PatchFile[], 
     await unshare(tree, patchedPaths(pf.text));
     const args = ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-d", tree, "-i", pf.path];
     try {
-      await kernelTool("patch", ["--dry-run", ...args], { timeoutMs: KERNEL_TIMEOUTS.patch, log, tailLines: 15, ...(signal ? { signal } : {}) });
+      await kernelTool("patch", ["--dry-run", ...args], { timeoutMs: kernelTimeout("patch"), log, tailLines: 15, ...(signal ? { signal } : {}) });
     } catch {
       throw new KernelBuildError(`patch ${pf.path} does not apply to this tree:\n${log.tail(15)}`, log.path);
     }
-    await kernelTool("patch", args, { timeoutMs: KERNEL_TIMEOUTS.patch, log, ...(signal ? { signal } : {}) });
+    await kernelTool("patch", args, { timeoutMs: kernelTimeout("patch"), log, ...(signal ? { signal } : {}) });
     log.line(`# applied ${basename(pf.path)} (sha256 ${pf.sha256.slice(0, 12)})`);
   }
 }

@@ -20,7 +20,7 @@ import type { EventSink } from "../common/index.ts";
 import type { BuildLog } from "../common/build-log.ts";
 import { sha256 } from "./cache-key.ts";
 import { sourcesDir } from "./layout.ts";
-import { KERNEL_TIMEOUTS, KernelBuildError, kernelTool, query } from "./tools.ts";
+import { kernelTimeout, KernelBuildError, kernelTool, query } from "./tools.ts";
 
 export const DEBIAN_SOURCE_PACKAGE = "linux-source-6.12";
 export const DEBIAN_TARBALL = `/usr/src/${DEBIAN_SOURCE_PACKAGE}.tar.xz`;
@@ -62,8 +62,8 @@ async function checkoutInto(gitDir: string, rev: string, dest: string, log: Buil
   const env = { GIT_INDEX_FILE: join(dest, "..", `.git-index-${process.pid}`) };
   const base = ["--git-dir", gitDir, "--work-tree", dest];
   try {
-    await kernelTool("git", [...base, "read-tree", rev], { timeoutMs: KERNEL_TIMEOUTS.copy, log, env, ...(signal ? { signal } : {}) });
-    await kernelTool("git", [...base, "checkout-index", "--all", "--force"], { timeoutMs: KERNEL_TIMEOUTS.copy, log, env, ...(signal ? { signal } : {}) });
+    await kernelTool("git", [...base, "read-tree", rev], { timeoutMs: kernelTimeout("copy"), log, env, ...(signal ? { signal } : {}) });
+    await kernelTool("git", [...base, "checkout-index", "--all", "--force"], { timeoutMs: kernelTimeout("copy"), log, env, ...(signal ? { signal } : {}) });
   } finally {
     await rm(env.GIT_INDEX_FILE, { force: true });
   }
@@ -127,7 +127,7 @@ async function dirSource(given: string): Promise<KernelSource> {
     description: `source ${dir} (${how})`,
     async export(dest, log, signal) {
       const items = (await readdir(dir)).filter((n) => n !== ".git").map((n) => join(dir, n));
-      await kernelTool("cp", ["-a", "--reflink=auto", "--", ...items, dest], { timeoutMs: KERNEL_TIMEOUTS.copy, log, ...(signal ? { signal } : {}) });
+      await kernelTool("cp", ["-a", "--reflink=auto", "--", ...items, dest], { timeoutMs: kernelTimeout("copy"), log, ...(signal ? { signal } : {}) });
       return { hardlinks: false };
     },
   };
@@ -158,7 +158,7 @@ async function debianSource(o: { sink: EventSink; signal?: AbortSignal }): Promi
     async export(dest, log, signal) {
       await ensureUnpacked(tree, log, o.sink, signal);
       // A tree hangar owns and never edits: hard links make the copy nearly free.
-      await kernelTool("cp", ["-al", "--", `${tree}/.`, dest], { timeoutMs: KERNEL_TIMEOUTS.copy, log, ...(signal ? { signal } : {}) });
+      await kernelTool("cp", ["-al", "--", `${tree}/.`, dest], { timeoutMs: kernelTimeout("copy"), log, ...(signal ? { signal } : {}) });
       return { hardlinks: true };
     },
   };
@@ -169,7 +169,7 @@ async function ensureUnpacked(tree: string, log: BuildLog, sink: EventSink, sign
   if (await stat(join(tree, "Makefile")).catch(() => undefined)) return;
   const parent = sourcesDir();
   await mkdir(parent, { recursive: true });
-  await withLock(`${tree}.lock`, { deadlineMs: KERNEL_TIMEOUTS.unpack, sink, step: "kernel.source", what: "unpack", ...(signal ? { signal } : {}) }, async () => {
+  await withLock(`${tree}.lock`, { deadlineMs: kernelTimeout("unpack"), sink, step: "kernel.source", what: "unpack", ...(signal ? { signal } : {}) }, async () => {
     if (await stat(join(tree, "Makefile")).catch(() => undefined)) return;
     // Temp folders of unpacks whose process died.
     for (const n of await readdir(parent)) {
@@ -180,7 +180,7 @@ async function ensureUnpacked(tree: string, log: BuildLog, sink: EventSink, sign
     await mkdir(tmp);
     try {
       sink.emit({ type: "progress", step: "kernel.source", message: `unpacking ${DEBIAN_TARBALL}` });
-      await kernelTool("tar", ["-xf", DEBIAN_TARBALL, "-C", tmp], { timeoutMs: KERNEL_TIMEOUTS.unpack, log, ...(signal ? { signal } : {}) });
+      await kernelTool("tar", ["-xf", DEBIAN_TARBALL, "-C", tmp], { timeoutMs: kernelTimeout("unpack"), log, ...(signal ? { signal } : {}) });
       const top = await readdir(tmp);
       if (top.length !== 1) throw new KernelBuildError(`${DEBIAN_TARBALL}: expected one top folder, found ${top.join(", ")}`, log.path);
       await rename(join(tmp, top[0]!), tree);

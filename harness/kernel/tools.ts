@@ -5,6 +5,7 @@
 import { execa } from "execa";
 import { HangarError } from "../common/errors.ts";
 import { runTool, type ToolOptions } from "../common/run-tool.ts";
+import { MAX_TIMER_MS, timeScale } from "../common/timeouts.ts";
 
 /** A kernel build step failed (a tool, a config that did not stick, a module): exit 3, naming the log. */
 export class KernelBuildError extends HangarError {
@@ -16,8 +17,8 @@ export class KernelBuildError extends HangarError {
   }
 }
 
-/** Deadlines of the build's child processes. */
-export const KERNEL_TIMEOUTS = {
+/** Deadlines of the build's child processes (read them through kernelTimeout: scaled). */
+const KERNEL_TIMEOUTS = {
   unpack: 20 * 60_000,
   copy: 30 * 60_000,
   patch: 5 * 60_000,
@@ -29,6 +30,11 @@ export const KERNEL_TIMEOUTS = {
   inUse: 2 * 60 * 60_000,
 } as const;
 
+/** A kernel build deadline, scaled by --time-scale / HANGAR_TIME_SCALE like the orchestrator's own. */
+export function kernelTimeout(name: keyof typeof KERNEL_TIMEOUTS): number {
+  return Math.min(MAX_TIMER_MS, Math.round(KERNEL_TIMEOUTS[name] * timeScale()));
+}
+
 /** Run one tool of a kernel build; a failure is a KernelBuildError. */
 export function kernelTool(cmd: string, args: readonly string[], o: Omit<ToolOptions, "errorClass">): Promise<void> {
   return runTool(cmd, args, { ...o, errorClass: KernelBuildError });
@@ -36,6 +42,6 @@ export function kernelTool(cmd: string, args: readonly string[], o: Omit<ToolOpt
 
 /** A short query (dpkg-query, git rev-parse…): stdout, or undefined when it fails. */
 export async function query(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string | undefined> {
-  const r = await execa(cmd, args, { reject: false, timeout: opts.timeoutMs ?? KERNEL_TIMEOUTS.query, stdin: "ignore", ...(opts.cwd ? { cwd: opts.cwd } : {}), env: { LC_ALL: "C" } });
+  const r = await execa(cmd, args, { reject: false, timeout: opts.timeoutMs ?? kernelTimeout("query"), stdin: "ignore", ...(opts.cwd ? { cwd: opts.cwd } : {}), env: { LC_ALL: "C" } });
   return r.exitCode === 0 ? String(r.stdout) : undefined;
 }
