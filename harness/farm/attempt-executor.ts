@@ -24,7 +24,7 @@ import type { AttemptExecutor, AttemptOptions, AttemptResult } from "../run/inde
 import type { KernelArtifact } from "../kernel/index.ts";
 import { publishKernel } from "./artifacts.ts";
 import { farmInfra, takeBackIfQueued, type JobEntry } from "./collect.ts";
-import { noWorkerReason, pollRound, progressLine, type PollRound } from "./poll.ts";
+import { emptyRound, noWorkerReason, pollRound, progressLine } from "./poll.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, RedisUnreachableError, type RedisTarget } from "./connection.ts";
 import type { FarmDeadlines } from "./coordinator.ts";
 import { FARM_FORMAT, QUEUE, triesKey, type JobData, type KernelRef } from "./job.ts";
@@ -195,7 +195,7 @@ export async function openFarmExecutor(o: FarmExecutorOptions): Promise<FarmExec
     let lastLine = "";
     try {
       while (pending.size && !closed) {
-        let round: PollRound<Pending> = { finished: [], missing: [], queued: [], active: [], workersAlive: false };
+        let round = emptyRound<Pending>();
         try {
           for (const p of [...pending.values()].filter((x) => x.signal?.aborted)) {
             // Nothing new starts: a queued job is taken back; a running or finished one stays (a resume collects it).

@@ -20,7 +20,7 @@ import { runSummary, summarizeScenario, type AttemptResult, type BootPlan } from
 import { publishKernel } from "./artifacts.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, type RedisTarget } from "./connection.ts";
 import { farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
-import { noWorkerReason, pollRound, progressLine, type PollRound } from "./poll.ts";
+import { emptyRound, noWorkerReason, pollRound, progressLine } from "./poll.ts";
 import { FARM_FORMAT, QUEUE, jobId, triesKey, type JobData, type KernelRef } from "./job.ts";
 import { DEFAULT_LOG_CAP } from "./pack-logs.ts";
 import { fromWireScenario, toWireScenario, type WireScenario } from "./scenario-wire.ts";
@@ -243,7 +243,7 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
         interrupted = true;
         break;
       }
-      let round: PollRound<Entry> = { finished: [], missing: [], queued: [], active: [], workersAlive: false };
+      let round = emptyRound<Entry>();
       try {
         round = await pollRound(poll, pending.values());
         for (const { e, r } of round.finished) {

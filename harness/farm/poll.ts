@@ -32,9 +32,12 @@ export interface PollRound<E extends JobEntry> {
   workersAlive: boolean;
 }
 
+/** A round that saw nothing (Redis did not answer): the progress line shows nothing queued or running. */
+export const emptyRound = <E extends JobEntry>(): PollRound<E> => ({ finished: [], missing: [], queued: [], active: [], workersAlive: false });
+
 /** Read every entry's job once. Throws when Redis does not answer (the caller counts how long). */
 export async function pollRound<E extends JobEntry>(o: PollContext, entries: Iterable<E>): Promise<PollRound<E>> {
-  const round: PollRound<E> = { finished: [], missing: [], queued: [], active: [], workersAlive: false };
+  const round = emptyRound<E>();
   const now = Date.now();
   for (const e of entries) {
     const read = await readJob(o.queue, e.id, o.callMs);
