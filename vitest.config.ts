@@ -5,13 +5,14 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * Files that boot kernels built by `hangar kernel build` run last: `.ci/run` builds those
  * kernels alongside the other tests, and these files wait for that build (test/e2e/setup.ts).
  */
-const BUILT_KERNEL_FILES = /test\/e2e\/(kernel|kernel-scenarios|prove|bisect)\.test\.ts$/;
+const BUILT_KERNEL_FILES = ["kernel", "kernel-scenarios", "kernel-004", "prove", "bisect"].map((n) => `test/e2e/${n}.test.ts`);
 
+/** In that order: the files that boot only the default kernel first (it is built first), report 004's after. */
 class BuiltKernelFilesLast extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const last = (f: TestSpecification) => BUILT_KERNEL_FILES.test(f.moduleId);
-    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last)];
+    const rank = (f: TestSpecification) => BUILT_KERNEL_FILES.findIndex((n) => f.moduleId.endsWith(n));
+    return [...sorted.filter((f) => rank(f) < 0), ...sorted.filter((f) => rank(f) >= 0).sort((a, b) => rank(a) - rank(b))];
   }
 }
 

@@ -3,25 +3,16 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseReports } from "../../harness/detect/index.ts";
 import { listKernels, type CachedKernel } from "../../harness/kernel/index.ts";
-import type { AttemptResult } from "../../harness/run/index.ts";
-import { builtKernelsReady, realBootPlan, scenarioAttempt } from "./setup.ts";
+import { attemptOn, builtKernelsReady, PER_SCENARIO_MS } from "./setup.ts";
 
 // Scenarios that need a kernel from `hangar kernel build` (lockdep, NFS localio, online
 // scrub). Building one takes tens of minutes on 2 cores, so these run when the cache already
 // holds one (test/e2e/kernel.test.ts builds it with HANGAR_E2E_KERNEL=1) and are skipped
-// otherwise. In CI they wait for the kernels .ci/run builds alongside the other tests.
-await builtKernelsReady();
-const PATCH = "nfs-localio-writes-on-nfsiod.patch";
-const kernels = await listKernels();
+// otherwise. In CI they wait for the default kernel .ci/run builds alongside the other tests
+// (report 004's kernel, built after it, is kernel-004.test.ts's).
+await builtKernelsReady("default");
 const has = (k: CachedKernel, f: string) => k.meta.fragments.includes(f);
-const plain = kernels.find((k) => has(k, "lockdep") && has(k, "nfs") && has(k, "xfs") && k.meta.patches.length === 0);
-const patched = kernels.find((k) => has(k, "nfs") && k.meta.patches.some((p) => p.file.endsWith(PATCH)));
-const PER_SCENARIO_MS = 12 * 60_000;
-
-async function attemptOn(kernel: CachedKernel, name: string, timeFactor = 1): Promise<AttemptResult> {
-  const { plan, bus } = await realBootPlan(kernel.meta.id);
-  return scenarioAttempt(plan, bus, name, timeFactor);
-}
+const plain = (await listKernels()).find((k) => has(k, "lockdep") && has(k, "nfs") && has(k, "xfs") && k.meta.patches.length === 0);
 
 describe.skipIf(!plain)(`scenarios on a built lockdep kernel (${plain?.meta.id ?? "none cached"})`, () => {
   it("selftest-lockdep: the out-of-tree module's A→B / B→A order is a circular-locking report with both lock classes", async () => {
@@ -48,16 +39,5 @@ describe.skipIf(!plain)(`scenarios on a built lockdep kernel (${plain?.meta.id ?
     expect(r.verdict, r.reason).not.toBe("skipped");
     expect(r.verdict, r.reason).not.toBe("infra");
     expect(r.steps.find((s) => s.name === "online-repair")?.stdoutTail).toMatch(/xfs_scrub passes=[1-9]/);
-  }, PER_SCENARIO_MS);
-});
-
-describe.skipIf(!patched)(`report 004 on the kernel with ${PATCH} (${patched?.meta.id ?? "none cached"})`, () => {
-  it("nfs-localio-xfs-enospc: reproduced with the check_flush_dependency WARNING (nfsiod flushing xfs-sync)", async () => {
-    const r = await attemptOn(patched!, "nfs-localio-xfs-enospc", 0.25);
-    expect(r.storage.find((l) => l.type === "nfs-localio")?.output?.facts.localio).toBe("in-use");
-    expect(r.verdict, r.reason).toBe("reproduced");
-    const w = r.reports.find((x) => x.kind === "warning" && x.warning?.flushDependency)!;
-    expect(w.title).toBe("WARNING in check_flush_dependency");
-    expect(w.warning?.flushDependency).toMatchObject({ flushingWq: "nfsiod", flushedWq: expect.stringMatching(/^xfs-sync/) });
   }, PER_SCENARIO_MS);
 });

@@ -49,7 +49,7 @@ describe.skipIf(!process.env.HANGAR_E2E_KERNEL)("hangar kernel build (HANGAR_E2E
 
 // An unpatched built kernel with lockdep (newest first), found before the tests are collected.
 // In CI the kernels build alongside the other test files: wait for them before looking.
-await builtKernelsReady();
+await builtKernelsReady("default");
 const built = (await listKernels()).find((k) => k.meta.fragments.includes("lockdep") && k.meta.fragments.includes("base") && !k.meta.patches.length);
 if (!built) {
   process.stderr.write("[e2e kernel] skipping the built-kernel boot tests: no unpatched kernel with the base and lockdep fragments in the cache (run `./hangar kernel build` first, ~20 min cold)\n");
