@@ -45,8 +45,8 @@ export function checkHostLimits(s: Parsed, host: HostLimits): ReferenceProblem[]
     if (st.timeout !== undefined) return;
     const t = stepTimeoutMs(st);
     const w = workloadOf(st);
-    if (w && t > MAX_TIMER_MS) {
-      problems.push({ path: ["steps", i, w.kind, "duration"], message: `too long: the step's deadline (duration × 1.5 + 1 min) would exceed the longest wait a timer can keep (24.8 days)` });
+    if (t > MAX_TIMER_MS) {
+      problems.push({ path: w ? ["steps", i, w.kind, "duration"] : ["steps", i, "duration"], message: `too long: the step's deadline (duration × 1.5 + 1 min) would exceed the longest wait a timer can keep (24.8 days)` });
     }
   });
   return problems;

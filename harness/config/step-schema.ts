@@ -127,7 +127,12 @@ export const stepSchema = z
     write_flood: writeFloodSchema.optional(),
     enospc_fill: enospcFillSchema.optional(),
     stress_ng: stressNgSchema.optional(),
-    /** Deadline of the step; default: 5 min, or the workload's duration plus half of it plus a minute. */
+    /**
+     * For a `run` script: how long it should run, handed to it as $HANGAR_DURATION_S (whole
+     * seconds, at least 1) and scaled by the time factor like a workload's duration.
+     */
+    duration: positiveDuration.optional(),
+    /** Deadline of the step; default: 5 min, the run script's duration plus half of it plus a minute, or the workload's. */
     timeout: positiveDuration.optional(),
     /** A non-zero exit is recorded but does not make the attempt `infra`. */
     mayFail: z.boolean().default(false),
@@ -139,6 +144,10 @@ export const stepSchema = z
   .strict()
   .refine((s) => KIND_KEYS.filter((k) => (s as Record<string, unknown>)[k] !== undefined).length === 1, {
     message: `a step needs exactly one of: ${KIND_KEYS.join(", ")}`,
+  })
+  .refine((s) => s.duration === undefined || s.run !== undefined, {
+    message: "duration belongs to a `run` step (a workload gives its duration inside its own block)",
+    path: ["duration"],
   });
 
 export type Step = z.output<typeof stepSchema>;
@@ -161,6 +170,11 @@ export function workloadOf(step: Step): { kind: WorkloadKind; spec: z.output<(ty
 /** A step's deadline: its own, or derived from its workload's duration. */
 export function stepTimeoutMs(step: Step): number {
   if (step.timeout !== undefined) return step.timeout;
-  const w = workloadOf(step);
-  return w ? Math.round(w.spec.duration * 1.5) + 60_000 : 300_000;
+  const duration = workloadOf(step)?.spec.duration ?? step.duration;
+  return duration !== undefined ? Math.round(duration * 1.5) + 60_000 : 300_000;
+}
+
+/** The environment a `run` step's duration gives it (none without one). */
+export function runDurationEnv(step: Step): Record<string, string> {
+  return step.duration === undefined ? {} : { HANGAR_DURATION_S: String(Math.max(1, Math.round(step.duration / 1000))) };
 }

@@ -1,5 +1,5 @@
 import { lastLines, timeout } from "../../common/index.ts";
-import { stepTimeoutMs, type Step } from "../../config/index.ts";
+import { runDurationEnv, stepTimeoutMs, type Step } from "../../config/index.ts";
 import { detachedCommands, JOIN_CGROUP, stepCommand, stepScript, sysrqTriggerCommand } from "../../guest/index.ts";
 import type { AttemptContext, StepRecord } from "../context.ts";
 import type { PhaseResult } from "./types.ts";
@@ -51,7 +51,7 @@ async function runStep(ctx: AttemptContext, step: Step): Promise<StepRecord> {
   const inCgroup = step.cgroup ?? (step.phase === "workload" && !!sc.pressure?.cgroup);
   const script = (inCgroup ? JOIN_CGROUP + "\n" : "") + stepScript(step, ctx.mounts);
   // Detached: a connection lost under load does not hang up the workload; the step is attached again.
-  const cmds = detachedCommands(`${step.phase}-${step.name}`, stepCommand(script, ctx.env));
+  const cmds = detachedCommands(`${step.phase}-${step.name}`, stepCommand(script, { ...ctx.env, ...runDurationEnv(step) }));
   const r = await ctx.exec(cmds.start, stepTimeoutMs(step), { again: cmds.attach, what: `step "${step.name}"` });
   if (r.timedOut) await ctx.exec(cmds.kill, timeout("guestShort")).catch(() => {});
   sink.emit({

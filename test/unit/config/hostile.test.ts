@@ -102,6 +102,12 @@ describe("durations", () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(new RegExp(`${f}[^]*steps\\[0\\]\\.fio\\.duration.*time factor 100`));
   });
+  it("a run script's duration: too long, or on a workload step", async () => {
+    expect(await rejects(stringify(scenario({}, { duration: "400h" })))).toMatch(/steps\[0\]\.duration.*too long/);
+    const sc = scenario({ storage: [{ name: "fs", on: "scratch", type: "xfs" }] }, {});
+    (sc.steps as unknown[])[0] = { name: "w", duration: "1m", fio: { layer: "fs", duration: "1m" } };
+    expect(await rejects(stringify(sc))).toMatch(/steps\[0\]\.duration.*belongs to a `run` step/);
+  });
 });
 
 describe("names and module names", () => {

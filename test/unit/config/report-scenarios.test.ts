@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/common/index.ts";
 import { shippedScenarios } from "../../shipped-scenarios.ts";
-import { loadScenario, loadSuite, scaleDurations, stepTimeoutMs, workloadOf, type Scenario } from "../../../harness/config/index.ts";
+import { loadScenario, loadSuite, runDurationEnv, scaleDurations, stepTimeoutMs, workloadOf, type Scenario } from "../../../harness/config/index.ts";
 
 const workload = (n: string) => join(repoRoot, "workloads", n);
 /** The five reports (../shared/reports/README.md) and the scenario that hunts each. */
@@ -66,7 +66,7 @@ describe("the five report scenarios", () => {
     let workloadMs = 0;
     for (const f of suite.scenarios) {
       const s = scaleDurations(await loadScenario(f), suite.time_factor!);
-      const durations = s.steps.map((st) => workloadOf(st)?.spec.duration ?? 0);
+      const durations = s.steps.map((st) => workloadOf(st)?.spec.duration ?? st.duration ?? 0);
       workloadMs += Math.max(0, ...durations) + s.cooldown;
     }
     expect(workloadMs).toBeLessThan(12 * 60_000);
@@ -82,5 +82,17 @@ describe("time factor", () => {
     expect(dur(q)).toEqual([24_000, 24_000]);
     expect(q.steps.map(stepTimeoutMs)).toEqual([96_000, 96_000]);
     expect(scaleDurations(s, 1)).toBe(s);
+  });
+
+  it("scales a run script's duration, handed to it as whole seconds in $HANGAR_DURATION_S", async () => {
+    const s = await loadScenario(workload("xfs-inodegc-shrinker-scrub.yaml"));
+    const runs = (x: Scenario) => x.steps.filter((st) => st.duration !== undefined);
+    expect(runs(s).map((st) => st.name)).toEqual(["eof-prealloc-files", "repair-refcountbt", "page-cache-stream"]);
+    for (const st of runs(s)) expect(st.run).toContain("$HANGAR_DURATION_S");
+    const q = scaleDurations(s, 0.6);
+    expect(runs(q).map(runDurationEnv)).toEqual(Array(3).fill({ HANGAR_DURATION_S: "180" }));
+    expect(runs(q).map(stepTimeoutMs)).toEqual(Array(3).fill(330_000));
+    expect(runDurationEnv(runs(scaleDurations(s, 0.001))[0]!)).toEqual({ HANGAR_DURATION_S: "1" });
+    expect(runDurationEnv(q.steps.find((st) => st.duration === undefined)!)).toEqual({});
   });
 });
