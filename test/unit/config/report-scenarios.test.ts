@@ -87,7 +87,7 @@ describe("time factor", () => {
   it("scales a run script's duration, handed to it as whole seconds in $HANGAR_DURATION_S", async () => {
     const s = await loadScenario(workload("xfs-inodegc-shrinker-scrub.yaml"));
     const runs = (x: Scenario) => x.steps.filter((st) => st.duration !== undefined);
-    expect(runs(s).map((st) => st.name)).toEqual(["eof-prealloc-files", "repair-refcountbt", "page-cache-stream"]);
+    expect(runs(s).map((st) => st.name)).toEqual(["cow-prealloc-files", "repair-refcountbt", "page-cache-stream"]);
     for (const st of runs(s)) expect(st.run).toContain("$HANGAR_DURATION_S");
     const q = scaleDurations(s, 0.6);
     expect(runs(q).map(runDurationEnv)).toEqual(Array(3).fill({ HANGAR_DURATION_S: "180" }));
