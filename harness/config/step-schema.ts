@@ -167,7 +167,7 @@ export function workloadOf(step: Step): { kind: WorkloadKind; spec: z.output<(ty
   return undefined;
 }
 
-/** A step's deadline: its own, or derived from its workload's duration. */
+/** A step's deadline: its own, or derived from its workload's or its run script's duration. */
 export function stepTimeoutMs(step: Step): number {
   if (step.timeout !== undefined) return step.timeout;
   const duration = workloadOf(step)?.spec.duration ?? step.duration;
