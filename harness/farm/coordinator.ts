@@ -19,7 +19,7 @@ import { FILES, ResultStore, type RunSummary } from "../results/index.ts";
 import { runSummary, summarizeScenario, type AttemptResult, type BootPlan } from "../run/index.ts";
 import { publishKernel } from "./artifacts.ts";
 import { closeRedis, connectRedis, describeRedisError, redisOptions, type RedisTarget } from "./connection.ts";
-import { farmInfra, readJob, takeBackIfQueued, type JobEntry } from "./collect.ts";
+import { farmInfra, takeBackIfQueued, type JobEntry } from "./collect.ts";
 import { emptyRound, noWorkerReason, pollRound, progressLine } from "./poll.ts";
 import { FARM_FORMAT, QUEUE, jobId, triesKey, type JobData, type KernelRef } from "./job.ts";
 import { DEFAULT_LOG_CAP } from "./pack-logs.ts";
@@ -257,10 +257,11 @@ async function drive(o: DriveOptions): Promise<RunSummary> {
           round.queued.push(...round.missing);
         }
         // A kernel that lacks an option will not grow it on the next attempt: later attempts are dropped, as in a local run.
+        // The round just read every job: one a worker is running finishes there; the others are removed.
+        const running = new Set(round.active.map((a) => a.e.id));
         for (const [name, first] of skippedAt) {
           for (const e of [...pending.values()].filter((x) => x.sc.name === name && x.data.attempt > first)) {
-            const read = await readJob(queue, e.id, REDIS_CALL_MS);
-            if (read && read.state !== "active") await call(read.job.remove(), "removing a job").catch(() => {});
+            if (!running.has(e.id)) await call(queue.remove(e.id), "removing a job").catch(() => {});
             pending.delete(e.id);
           }
         }
