@@ -31,9 +31,9 @@ export function scaleDurations(sc: Scenario, factor: number): Scenario {
   const problems: ConfigError["problems"] = [];
   const steps = sc.steps.map((st, i) => {
     const w = workloadOf(st);
+    if (!w && st.duration === undefined) return st;
     const ms = (d: number) => Math.max(1000, Math.round(d * factor));
-    const scaled = w ? { ...st, [w.kind]: { ...w.spec, duration: ms(w.spec.duration) } } : st.duration !== undefined ? { ...st, duration: ms(st.duration) } : undefined;
-    if (!scaled) return st;
+    const scaled = w ? { ...st, [w.kind]: { ...w.spec, duration: ms(w.spec.duration) } } : { ...st, duration: ms(st.duration!) };
     if (stepTimeoutMs(scaled) > MAX_TIMER_MS) {
       problems.push({ field: `steps[${i}].${w ? `${w.kind}.` : ""}duration`, message: `× time factor ${factor} is too long: the step's deadline would exceed the longest wait a timer can keep (24.8 days)` });
     }
