@@ -5,7 +5,7 @@ export { ConfigError } from "./errors.ts";
 export { parseDuration, parseSizeMiB } from "./units.ts";
 export { scenarioSchema, suiteSchema } from "./scenario-schema.ts";
 export type { Scenario, Suite, Disk, Detectors } from "./scenario-schema.ts";
-export { workloadOf, stepTimeoutMs, runDurationEnv, WORKLOAD_KINDS } from "./step-schema.ts";
+export { workloadOf, stepTimeoutMs, WORKLOAD_KINDS } from "./step-schema.ts";
 export type { Step, WorkloadKind, FioWorkload, FsmarkWorkload, XfsScrubWorkload, WriteFloodWorkload, EnospcFillWorkload, StressNgWorkload } from "./step-schema.ts";
 export { LAYER_IO, LAYER_TYPES } from "./storage-schema.ts";
 export type { Layer, LayerType } from "./storage-schema.ts";

@@ -173,8 +173,3 @@ export function stepTimeoutMs(step: Step): number {
   const duration = workloadOf(step)?.spec.duration ?? step.duration;
   return duration !== undefined ? Math.round(duration * 1.5) + 60_000 : 300_000;
 }
-
-/** The environment a `run` step's duration gives it (none without one). */
-export function runDurationEnv(step: Step): Record<string, string> {
-  return step.duration === undefined ? {} : { HANGAR_DURATION_S: String(Math.max(1, Math.round(step.duration / 1000))) };
-}

@@ -1,6 +1,6 @@
 import type { KernelArtifact } from "../kernel/index.ts";
 import type { EventSink } from "../common/index.ts";
-import type { Scenario } from "../config/index.ts";
+import type { Scenario, Step } from "../config/index.ts";
 import type { Accel, MachineSpec } from "../vm/index.ts";
 import { baseKernelArgs } from "../vm/index.ts";
 
@@ -53,4 +53,9 @@ export function stepEnvironment(sc: Pick<Scenario, "name">, attempt: number, dev
   const env: Record<string, string> = { HANGAR_SCENARIO: sc.name, HANGAR_ATTEMPT: String(attempt) };
   for (const [disk, dev] of Object.entries(devices)) env[envName("DISK", disk)] = dev;
   return env;
+}
+
+/** What a `run` step's duration adds to its environment: HANGAR_DURATION_S (nothing without one). */
+export function runDurationEnv(step: Pick<Step, "duration">): Record<string, string> {
+  return step.duration === undefined ? {} : { HANGAR_DURATION_S: String(Math.max(1, Math.round(step.duration / 1000))) };
 }

@@ -4,7 +4,7 @@ export { ATTEMPT_PHASES, PHASES, type PhaseName, type PhaseOutcome, type PhaseSt
 export { runScenario, summarizeScenario, type AttemptExecutor, type AttemptHooks } from "./scenario.ts";
 export { runSuite, runSummary, exitCodeFor, type SuiteRunOptions } from "./suite.ts";
 export { prepareBoot, type PrepareOptions } from "./prepare.ts";
-export { kernelCommandLine, guestSpecFor, stepEnvironment, type BootPlan } from "./boot-plan.ts";
+export { kernelCommandLine, guestSpecFor, stepEnvironment, runDurationEnv, type BootPlan } from "./boot-plan.ts";
 export { Watchdog, defaultWatchdog, unlessAborted } from "./watchdog.ts";
 export { buildStorage, teardownStorage, storageEnvironment, mountPoints, type LayerRecord, type GuestExec } from "./storage-stage.ts";
 export { readCapped } from "./logs.ts";

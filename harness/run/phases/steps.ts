@@ -1,5 +1,6 @@
 import { lastLines, timeout } from "../../common/index.ts";
-import { runDurationEnv, stepTimeoutMs, type Step } from "../../config/index.ts";
+import { stepTimeoutMs, type Step } from "../../config/index.ts";
+import { runDurationEnv } from "../boot-plan.ts";
 import { detachedCommands, JOIN_CGROUP, stepCommand, stepScript, sysrqTriggerCommand } from "../../guest/index.ts";
 import type { AttemptContext, StepRecord } from "../context.ts";
 import type { PhaseResult } from "./types.ts";

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/common/index.ts";
 import { shippedScenarios } from "../../shipped-scenarios.ts";
-import { loadScenario, loadSuite, runDurationEnv, scaleDurations, stepTimeoutMs, workloadOf, type Scenario } from "../../../harness/config/index.ts";
+import { loadScenario, loadSuite, scaleDurations, stepTimeoutMs, workloadOf, type Scenario } from "../../../harness/config/index.ts";
+import { runDurationEnv } from "../../../harness/run/index.ts";
 
 const workload = (n: string) => join(repoRoot, "workloads", n);
 /** The five reports (../shared/reports/README.md) and the scenario that hunts each. */
