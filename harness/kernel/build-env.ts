@@ -4,8 +4,8 @@ import { ARCH } from "./cache-key.ts";
 import { ccacheDir } from "./layout.ts";
 
 /**
- * Environment: ccache in the cache, paths below the build's own tree hashed relative to its O=
- * dir, and a fixed build stamp (user, host, time, build number), so two builds of the same tree
+ * Environment: ccache in the cache (depend mode), paths below the build's own tree hashed
+ * relative to its O= dir, and a fixed build stamp (user, host, time, build number), so two builds of the same tree
  * give the same bzImage: bisect's noop detection compares them byte for byte.
  */
 export function buildEnv(src: string): Record<string, string> {
@@ -13,6 +13,10 @@ export function buildEnv(src: string): Record<string, string> {
     CCACHE_DIR: ccacheDir(),
     CCACHE_BASEDIR: src,
     CCACHE_NOHASHDIR: "1",
+    // Depend mode: a miss takes the headers from the compiler's own -MMD file instead of running
+    // the preprocessor a second time, so a cold build costs about what it would without ccache
+    // (hits are looked up as before: a cache filled without it still hits).
+    CCACHE_DEPEND: "1",
     CCACHE_MAXSIZE: "5G",
     KBUILD_BUILD_USER: "hangar",
     KBUILD_BUILD_HOST: "hangar",
