@@ -142,7 +142,9 @@ export async function buildReport(o: BisectOutcome, repo: GitRepo, extra: { scen
     const rec = book.records.get(o.culprit);
     const idx = o.line.commits.indexOf(o.culprit);
     const parent = idx > 0 ? book.records.get(o.line.commits[idx - 1]!) : undefined;
-    const noop = !!rec?.inheritedFrom || (!!rec?.build?.imageHash && rec.build.imageHash === parent?.build?.imageHash);
+    // As syzkaller: a noop culprit builds its parent's kernel. Runs taken over from a bad twin after it
+    // (the same kernel further up the range) say nothing against it.
+    const noop = !!rec?.build?.imageHash && rec.build.imageHash === parent?.build?.imageHash;
     const merge = info.parents.length > 1;
     const warnings: string[] = [];
     if (noop) warnings.push("noop: its kernel is byte-identical to its parent's, so it cannot change behaviour; the result is unreliable (retest the parent, or the build is not reproducible)");

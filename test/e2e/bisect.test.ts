@@ -119,6 +119,8 @@ describe.skipIf(!ON)("hangar bisect on a real kernel history (HANGAR_E2E_BISECT=
       expect(report.culprit?.sha).toBe(culprit);
       expect(report.culprit?.subject).toBe("nfs: localio writes on nfsiod again (report 004)");
       expect(report.signature).toBe("localio-write-flushes-xfs-sync-from-reclaim-workqueue");
+      // The patch changes the kernel: not a noop, even when it takes over the runs of a later, identical bad kernel.
+      expect(report.culprit?.noop).toBe(false);
       const brokenRow = report.commits.find((c) => c.sha === broken);
       if (brokenRow) expect(brokenRow.verdict).toBe("skip");
       expect(report.commits.filter((c) => c.verdict === "bad" || c.verdict === "culprit").every((c) => c.hits > 0)).toBe(true);

@@ -159,6 +159,30 @@ describe("bisect driver on a real git line", { timeout: 120_000 }, () => {
     expect(report.culprit?.warnings.join(" ")).toMatch(/byte-identical to its parent/);
   });
 
+  it("a culprit that took over the runs of a bad twin after it (the same kernel further up) is not a noop", async () => {
+    // The real bisect's case: harmless edits after the bug build the bug's kernel, and the culprit, built after
+    // one of them, inherits its runs. Its parent built another kernel, so it is not a noop.
+    const dir = join(root, "twin-after");
+    await initRepo(dir);
+    const c = [await commit(dir, "c0", { "core.c": "0" }), await commit(dir, "c1: the bug", { bug: "x" }), await commit(dir, "c2: docs only", { "docs/README": "w" })];
+    const book = new Book();
+    const at = "2026-01-01T00:00:00.000Z";
+    const run = (sha: string, attempt: number, hit: boolean) => ({ type: "run" as const, at, sha, attempt, status: "ran" as const, matched: hit ? ["target"] : [], other: [], durationMs: 1, dir: `/r/${attempt}` });
+    book.apply({ type: "start", format: 1, at, id: "bisect-twin", inputs: inputs(dir, c[0]!, c[2]!, { signature: "target" }) });
+    book.apply({ type: "line", at, level: 0, commits: c });
+    book.apply({ type: "build", at, sha: c[2]!, ok: true, imageHash: "BAD", durationMs: 1 });
+    for (let a = 1; a <= 2; a++) book.apply(run(c[2]!, a, true));
+    book.apply({ type: "build", at, sha: c[0]!, ok: true, imageHash: "GOOD", durationMs: 1 });
+    for (let a = 1; a <= 3; a++) book.apply(run(c[0]!, a, false));
+    book.apply({ type: "build", at, sha: c[1]!, ok: true, imageHash: "BAD", durationMs: 1 });
+    book.apply({ type: "inherit", at, sha: c[1]!, from: c[2]!, runs: 2 });
+    const decision = { kind: "culprit" as const, index: 1, confidence: 0.97 };
+    const report = await buildReport({ book, decision, line: book.lines[0]!, culprit: c[1]!, confidence: 0.97, ledger: "/l", bisectLog: "/b" }, new GitRepo(dir), { scenario: "sim", policy: "repeat", wallMs: 1 });
+    expect(report.commits.find((r) => r.sha === c[1])?.noopOf).toBe(c[2]);
+    expect(report.culprit?.noop).toBe(false);
+    expect(report.culprit?.warnings).toEqual([]);
+  });
+
   it("the ledger resumes an interrupted bisect: same culprit, no run lost or repeated", async () => {
     const full = simTester(L.dir, { p: 0.4, seed: "resume" });
     const ref = await bisect({ repo: L.dir, good: L.shas[0]!, bad: L.shas[39]!, tester: full, policy: "bayes", results: join(root, "r-ref") });
