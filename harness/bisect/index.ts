@@ -6,7 +6,7 @@
 export { runBisect, LEDGER_FILE, BISECT_LOG_FILE, type BisectOptions, type BisectOutcome, type CommitTester, type BuildOutcome, type RunOutcome } from "./driver.ts";
 export { kernelTester, buildCommit, buildFailureReason, classifyAttempt, attemptDir, sha256File, type KernelTesterOptions } from "./kernel-tester.ts";
 export { GitRepo, type CommitInfo } from "./git.ts";
-export { appendEvent, readLedger, type BisectInputs, type LedgerEvent } from "./ledger.ts";
+export { appendEvent, ledgerWallMs, readLedger, type BisectInputs, type LedgerEvent } from "./ledger.ts";
 export { buildReport, reportText, bisectSection, bisectPage, type BisectReport } from "./report.ts";
 export { makePolicy, USER_POLICIES, SIMULATED_POLICIES, type PolicyName, type UserPolicyName } from "./policies.ts";
 export { DEFAULT_POLICY_OPTIONS, type PolicyOptions, type Decision, type CommitCounts } from "./policy-types.ts";

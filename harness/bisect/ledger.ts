@@ -52,6 +52,25 @@ export type LedgerEvent =
   | { type: "decision"; at: string; level: number; decision: Decision; commit?: string; first?: string; last?: string }
   | { type: "done"; at: string; exitCode: number };
 
+/**
+ * The wall time a ledger accounts for, over every invocation: from each start or resume to the
+ * last event before the next one (the time between a Ctrl-C and its --resume does not count).
+ */
+export function ledgerWallMs(events: readonly LedgerEvent[]): number {
+  let total = 0;
+  let from: number | undefined;
+  let last = 0;
+  for (const e of events) {
+    const t = Date.parse(e.at);
+    if (e.type === "start" || e.type === "resume") {
+      if (from !== undefined) total += last - from;
+      from = t;
+    }
+    last = t;
+  }
+  return from === undefined ? 0 : total + last - from;
+}
+
 export async function appendEvent(path: string, e: LedgerEvent): Promise<void> {
   await appendFile(path, JSON.stringify(e) + "\n");
 }

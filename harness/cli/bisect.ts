@@ -23,6 +23,8 @@ import {
   classifyAttempt,
   cleanRunsFor,
   kernelTester,
+  ledgerWallMs,
+  readLedger,
   reportText,
   runBisect,
   stepExitCode,
@@ -129,7 +131,6 @@ export function registerBisect(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("-v, --verbose", "show debug messages and every progress line");
   redisCliOptions(bisect, { required: false }).action(async (file: string, opts: BisectCliOptions, cmd: Command) => {
-      const t0 = Date.now();
       // --redis: each commit's attempts are jobs on the farm (docs/farm.md); Redis is checked before anything is built or enqueued.
       const target = opts.redis ? redisTarget(opts as RedisCliOptions) : undefined;
       const { scenario, signature } = await loadTarget(file, opts);
@@ -201,7 +202,9 @@ export function registerBisect(program: Command): void {
             },
           )
         : await bisecting;
-      const report = await buildReport(outcome, repo, { scenario: scenario.name, policy: opts.policy, wallMs: Date.now() - t0 });
+      // Wall time over every invocation of this bisect, not only this one (a resumed bisect loses none).
+      const wallMs = ledgerWallMs(await readLedger(outcome.ledger));
+      const report = await buildReport(outcome, repo, { scenario: scenario.name, policy: opts.policy, wallMs });
       await appendEvent(outcome.ledger, { type: "done", at: new Date().toISOString(), exitCode: report.exitCode });
       await writeJsonAtomic(join(dir, "report.json"), report);
       const text = reportText(report);
