@@ -68,6 +68,21 @@ async function bisect(o: { repo: string; good: string; bad: string; tester: Comm
   });
 }
 
+/** A book replayed from hand-written ledger events over the commits `c` (line 0), for the report's noop rules. */
+function handBook(dir: string, c: string[], id: string) {
+  const book = new Book();
+  const at = "2026-01-01T00:00:00.000Z";
+  book.apply({ type: "start", format: 1, at, id, inputs: inputs(dir, c[0]!, c.at(-1)!, { signature: "target" }) });
+  book.apply({ type: "line", at, level: 0, commits: c });
+  return {
+    book,
+    build: (sha: string, imageHash: string) => book.apply({ type: "build", at, sha, ok: true, imageHash, durationMs: 1 }),
+    run: (sha: string, attempt: number, hit: boolean) =>
+      book.apply({ type: "run", at, sha, attempt, status: "ran", matched: hit ? ["target"] : [], other: [], durationMs: 1, dir: `/r/${attempt}` }),
+    inherit: (sha: string, from: string, runs: number) => book.apply({ type: "inherit", at, sha, from, runs }),
+  };
+}
+
 describe("bisect driver on a real git line", { timeout: 120_000 }, () => {
   let L: Linear;
   beforeAll(async () => {
@@ -142,16 +157,12 @@ describe("bisect driver on a real git line", { timeout: 120_000 }, () => {
     await initRepo(dir);
     const c = [await commit(dir, "c0", { "core.c": "0" }), await commit(dir, "c1: docs only", { "docs/README": "w" }), await commit(dir, "c2", { "core.c": "2" })];
     // The ledger of a flaky case: c0 ran clean, c1 (same kernel) took its runs over, then hit on a run of its own.
-    const book = new Book();
-    const at = "2026-01-01T00:00:00.000Z";
-    const run = (sha: string, attempt: number, hit: boolean) => ({ type: "run" as const, at, sha, attempt, status: "ran" as const, matched: hit ? ["target"] : [], other: [], durationMs: 1, dir: `/r/${attempt}` });
-    book.apply({ type: "start", format: 1, at, id: "bisect-noop", inputs: inputs(dir, c[0]!, c[2]!, { signature: "target" }) });
-    book.apply({ type: "line", at, level: 0, commits: c });
-    book.apply({ type: "build", at, sha: c[0]!, ok: true, imageHash: "H", durationMs: 1 });
-    for (let a = 1; a <= 3; a++) book.apply(run(c[0]!, a, false));
-    book.apply({ type: "build", at, sha: c[1]!, ok: true, imageHash: "H", durationMs: 1 });
-    book.apply({ type: "inherit", at, sha: c[1]!, from: c[0]!, runs: 3 });
-    book.apply(run(c[1]!, 1, true));
+    const { book, build, run, inherit } = handBook(dir, c, "bisect-noop");
+    build(c[0]!, "H");
+    for (let a = 1; a <= 3; a++) run(c[0]!, a, false);
+    build(c[1]!, "H");
+    inherit(c[1]!, c[0]!, 3);
+    run(c[1]!, 1, true);
     expect(book.counts(c[1]!)).toMatchObject({ runs: 4, hits: 1 });
     const decision = { kind: "culprit" as const, index: 1, confidence: 0.97 };
     const report = await buildReport({ book, decision, line: book.lines[0]!, culprit: c[1]!, confidence: 0.97, ledger: "/l", bisectLog: "/b" }, new GitRepo(dir), { scenario: "sim", policy: "repeat", wallMs: 1 });
@@ -165,17 +176,13 @@ describe("bisect driver on a real git line", { timeout: 120_000 }, () => {
     const dir = join(root, "twin-after");
     await initRepo(dir);
     const c = [await commit(dir, "c0", { "core.c": "0" }), await commit(dir, "c1: the bug", { bug: "x" }), await commit(dir, "c2: docs only", { "docs/README": "w" })];
-    const book = new Book();
-    const at = "2026-01-01T00:00:00.000Z";
-    const run = (sha: string, attempt: number, hit: boolean) => ({ type: "run" as const, at, sha, attempt, status: "ran" as const, matched: hit ? ["target"] : [], other: [], durationMs: 1, dir: `/r/${attempt}` });
-    book.apply({ type: "start", format: 1, at, id: "bisect-twin", inputs: inputs(dir, c[0]!, c[2]!, { signature: "target" }) });
-    book.apply({ type: "line", at, level: 0, commits: c });
-    book.apply({ type: "build", at, sha: c[2]!, ok: true, imageHash: "BAD", durationMs: 1 });
-    for (let a = 1; a <= 2; a++) book.apply(run(c[2]!, a, true));
-    book.apply({ type: "build", at, sha: c[0]!, ok: true, imageHash: "GOOD", durationMs: 1 });
-    for (let a = 1; a <= 3; a++) book.apply(run(c[0]!, a, false));
-    book.apply({ type: "build", at, sha: c[1]!, ok: true, imageHash: "BAD", durationMs: 1 });
-    book.apply({ type: "inherit", at, sha: c[1]!, from: c[2]!, runs: 2 });
+    const { book, build, run, inherit } = handBook(dir, c, "bisect-twin");
+    build(c[2]!, "BAD");
+    for (let a = 1; a <= 2; a++) run(c[2]!, a, true);
+    build(c[0]!, "GOOD");
+    for (let a = 1; a <= 3; a++) run(c[0]!, a, false);
+    build(c[1]!, "BAD");
+    inherit(c[1]!, c[2]!, 2);
     const decision = { kind: "culprit" as const, index: 1, confidence: 0.97 };
     const report = await buildReport({ book, decision, line: book.lines[0]!, culprit: c[1]!, confidence: 0.97, ledger: "/l", bisectLog: "/b" }, new GitRepo(dir), { scenario: "sim", policy: "repeat", wallMs: 1 });
     expect(report.commits.find((r) => r.sha === c[1])?.noopOf).toBe(c[2]);
