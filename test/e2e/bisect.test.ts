@@ -2,8 +2,9 @@
  * The real demonstration of `hangar bisect` (opt-in: it builds several kernels; HANGAR_E2E_BISECT=1).
  *
  * A git repository is made from Debian's linux-source-6.12 with 20 commits on top of the
- * release: harmless edits spread over the tree, commit 7 breaking the build (commit 8 fixes it:
- * 7 must come out skipped), and commit 13 applying vm-images/patches/nfs-localio-writes-on-nfsiod.patch
+ * release: harmless edits spread over the tree, commit 10 breaking the build (commit 11 fixes it;
+ * 10 is the search's first midpoint, so the bisect must build it, see it fail, skip it and test a
+ * neighbour instead), and commit 13 applying vm-images/patches/nfs-localio-writes-on-nfsiod.patch
  * (report 004's known-bad change). `hangar bisect` runs as a user would run it, with the
  * nfs-localio-xfs-enospc scenario at a quarter of its workload time, and must name commit 13.
  * The wall time, builds and runs are printed (and kept in the bisect's results folder).
@@ -83,10 +84,10 @@ describe.skipIf(!ON)("hangar bisect on a real kernel history (HANGAR_E2E_BISECT=
         if (i === 13) {
           await execa("git", ["-C", repo, "apply", "-p1", PATCH], { timeout: 60_000 });
           subjects.push("nfs: localio writes on nfsiod again (report 004)");
-        } else if (i === 7) {
+        } else if (i === 10) {
           await appendFile(join(repo, "fs/nfs/localio.c"), "\nthis does not compile;\n");
           subjects.push("nfs: an edit that breaks the build");
-        } else if (i === 8) {
+        } else if (i === 11) {
           const f = join(repo, "fs/nfs/localio.c");
           await writeFile(f, (await readFile(f, "utf8")).replace("\nthis does not compile;\n", ""));
           subjects.push("nfs: fix the build");
@@ -98,7 +99,7 @@ describe.skipIf(!ON)("hangar bisect on a real kernel history (HANGAR_E2E_BISECT=
         }
         await git("commit", "-q", "-a", "-m", subjects.at(-1)!);
         if (i === 13) culprit = await git("rev-parse", "HEAD");
-        if (i === 7) broken = await git("rev-parse", "HEAD");
+        if (i === 10) broken = await git("rev-parse", "HEAD");
       }
       const bad = await git("rev-parse", "HEAD");
       const setupMs = Date.now() - t0;
@@ -121,8 +122,9 @@ describe.skipIf(!ON)("hangar bisect on a real kernel history (HANGAR_E2E_BISECT=
       expect(report.signature).toBe("localio-write-flushes-xfs-sync-from-reclaim-workqueue");
       // The patch changes the kernel: not a noop, even when it takes over the runs of a later, identical bad kernel.
       expect(report.culprit?.noop).toBe(false);
-      const brokenRow = report.commits.find((c) => c.sha === broken);
-      if (brokenRow) expect(brokenRow.verdict).toBe("skip");
+      // The first midpoint does not build: tested, failed to build, skipped.
+      expect(report.commits.find((c) => c.sha === broken)?.verdict).toBe("skip");
+      expect(report.cost.failedBuilds).toBe(1);
       expect(report.commits.filter((c) => c.verdict === "bad" || c.verdict === "culprit").every((c) => c.hits > 0)).toBe(true);
       expect(report.matchingRun?.dir).toBeTruthy();
       expect(await readFile(join(report.matchingRun!.dir, "console.log"), "utf8")).toMatch(/is flushing !WQ_MEM_RECLAIM xfs-sync/);
