@@ -5,8 +5,9 @@ import { ccacheDir } from "./layout.ts";
 
 /**
  * Environment: ccache in the cache (depend mode), paths below the build's own tree hashed
- * relative to its O= dir, and a fixed build stamp (user, host, time, build number), so two builds of the same tree
- * give the same bzImage: bisect's noop detection compares them byte for byte.
+ * relative to its O= dir, and a fixed build stamp (user, host, time, build number), so two
+ * builds of the same tree give the same bzImage: bisect's noop detection compares them byte
+ * for byte.
  */
 export function buildEnv(src: string): Record<string, string> {
   return {
