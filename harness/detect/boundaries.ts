@@ -59,12 +59,16 @@ export function isReportLike(text: string): boolean {
 
 export type ReportFamily = "sanitizer" | "rcu-stall" | "hung-task" | "oom" | "generic";
 
+const SANITIZER_RE = /(?:KASAN|KMSAN|KCSAN|UBSAN|KFENCE):/;
+const RCU_STALL_RE = /detected (?:expedited )?stall|self-detected stall/;
+const HUNG_TASK_RE = /INFO: task .* blocked for more than/;
+
 /** Family of a header line, deciding the end rules while the report is collected. */
 export function familyOf(text: string): ReportFamily {
-  if (/(?:KASAN|KMSAN|KCSAN|UBSAN|KFENCE):/.test(text)) return "sanitizer";
-  if (/detected (?:expedited )?stall|self-detected stall/.test(text)) return "rcu-stall";
-  if (/INFO: task .* blocked for more than/.test(text)) return "hung-task";
-  if (/invoked oom-killer:/.test(text)) return "oom";
+  if (SANITIZER_RE.test(text)) return "sanitizer";
+  if (RCU_STALL_RE.test(text)) return "rcu-stall";
+  if (HUNG_TASK_RE.test(text)) return "hung-task";
+  if (text.includes("invoked oom-killer:")) return "oom";
   return "generic";
 }
 

@@ -24,6 +24,8 @@ export function isStackStart(text: string, mayHaveCall = true): boolean {
   return STACK_START_RE.test(text);
 }
 
+const QUESTIONABLE_RE = /^\s*(?:\[<?[0-9a-fx]+>?\]\s*)?\? /;
+
 /** `? func+0x1/0x2` unreliable frames (x86) and ppc `(unreliable)`; `<EOI>` lines are kept. */
 export function isQuestionableFrame(text: string): boolean {
   if (text.endsWith(" (unreliable)")) return true;
@@ -31,7 +33,7 @@ export function isQuestionableFrame(text: string): boolean {
   const q = text.indexOf("? ");
   if (q < 0 || q > 40) return false;
   if (text.indexOf("<EOI>") >= 0) return false;
-  return /^\s*(?:\[<?[0-9a-fx]+>?\]\s*)?\? /.test(text);
+  return QUESTIONABLE_RE.test(text);
 }
 
 function allDigits(s: string): boolean {

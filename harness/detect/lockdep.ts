@@ -1,9 +1,11 @@
 /** Lockdep details: lock classes, the dependency cycle, and the tasks a lockdep report names. */
 import type { LockdepInfo, TaskRef } from "./types.ts";
 
+const INSTANCE_RE = /#[0-9]+/g;
+
 /** `sb_writers#15` → `sb_writers`: instance numbers differ between boots and kernels. */
 export function normalizeLockClass(c: string): string {
-  return c.replace(/#[0-9]+/g, "").trim();
+  return c.replace(INSTANCE_RE, "").trim();
 }
 
 /** The lock class of a line like `ffff8880 (&pool->lock){-.-.}-{2:2}, at: …` or `-> #3 (&pool->lock){…}:`. */

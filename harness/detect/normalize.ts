@@ -14,48 +14,35 @@ const RULES: [RegExp, string][] = [
   [/\d{7,}/g, "NUM"],
 ];
 
-/**
- * A copy of `s` that does not share memory with the text it was cut from: a substring may keep the
- * whole input chunk it came from alive, which a long-lived cache entry must not do.
- */
-export function detach(s: string): string {
-  return s.length === 0 ? s : (" " + s).slice(1);
-}
-
-const MEMO_MAX = 4096;
-const memo = new Map<string, string>();
+/** Matches where some rule does (every rule is plain /g): a title it does not match no rule changes. */
+const ANY_RULE_RE = new RegExp(RULES.map(([re]) => `(?:${re.source})`).join("|"));
 
 /**
- * normalizeTitle is pure and titles repeat (the same bug over and over): memoized, bounded. Only the
- * first MAX_RAW_TITLE_CHARS characters are normalized (the title keeps 120).
+ * Normalize a title: the rules applied until nothing changes, on the first MAX_RAW_TITLE_CHARS
+ * characters (the title keeps 120). No memo: titles cost a few regex passes each, and a log of
+ * distinct reports has distinct titles.
  */
 export function normalizeTitle(whole: string): string {
-  const title = whole.length > MAX_RAW_TITLE_CHARS ? whole.slice(0, MAX_RAW_TITLE_CHARS) : whole;
-  let v = memo.get(title);
-  if (v === undefined) {
-    v = normalizeTitleUncached(title);
-    if (memo.size >= MEMO_MAX) memo.clear();
-    // a title may be a substring of a large input text, which the memo must not keep alive
-    memo.set(detach(title), detach(v));
-  }
-  return v;
-}
-
-function normalizeTitleUncached(title: string): string {
-  let t = title;
-  for (let i = 0; i < 10; i++) {
-    let next = t;
-    for (const [re, rep] of RULES) next = next.replace(re, rep);
-    if (next === t) break;
-    t = next;
+  let t = whole.length > MAX_RAW_TITLE_CHARS ? whole.slice(0, MAX_RAW_TITLE_CHARS) : whole;
+  if (ANY_RULE_RE.test(t)) {
+    for (let i = 0; i < 10; i++) {
+      let next = t;
+      for (const [re, rep] of RULES) next = next.replace(re, rep);
+      if (next === t) break;
+      t = next;
+    }
   }
   return sanitizeTitle(t);
 }
 
+const TAB_RE = /\t/g;
+const UNPRINTABLE_RE = /[^\x20-\x7e]/g;
+const SPACES_RE = / {2,}/g;
+
 export function sanitizeTitle(t: string): string {
-  let s = t.replace(/\t/g, " ");
+  let s = t.replace(TAB_RE, " ");
   // drop control and non-ASCII bytes
-  s = s.replace(/[^\x20-\x7e]/g, "");
+  s = s.replace(UNPRINTABLE_RE, "");
   if (s.length > 120) s = s.slice(0, 120);
-  return s.replace(/ {2,}/g, " ").trim();
+  return s.replace(SPACES_RE, " ").trim();
 }

@@ -17,8 +17,12 @@
 import type { FlushDependency, LockdepInfo, ReportKind } from "./types.ts";
 import { canonicalCycle } from "./lockdep.ts";
 
+const NON_SLUG_RE = /[^a-z0-9_]+/g;
+const EDGE_DASHES_RE = /^-+|-+$/g;
+const KIND_PREFIX_RE = /^(?:kasan|warning|bug|info|kernel-panic)-/;
+
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "");
+  return s.toLowerCase().replace(NON_SLUG_RE, "-").replace(EDGE_DASHES_RE, "");
 }
 
 /** Title stems that are the kind itself and add nothing to the signature. */
@@ -32,7 +36,7 @@ export function titleSubtype(title: string): string | undefined {
   const i = title.lastIndexOf(" in ");
   const stem = slug(i >= 0 ? title.slice(0, i) : title);
   if (DEFAULT_STEMS.has(stem)) return undefined;
-  return stem.replace(/^(?:kasan|warning|bug|info|kernel-panic)-/, "") || undefined;
+  return stem.replace(KIND_PREFIX_RE, "") || undefined;
 }
 
 function wqBase(name: string): string {

@@ -85,6 +85,11 @@ const REPLAYING = "** replaying previous printk message **";
 const MAX_STACK_GAP = 2;
 const MAX_CONTEXTS = 64;
 
+/** The OOM killer's verdict: the end of an OOM report's body. */
+const OOM_KILL_RE = /[Oo]ut of memory: Kill/;
+/** A line of `=`: the end of a sanitizer report's body. */
+const RULER_RE = /^=+$/;
+
 /** A line that may belong to the preamble of the header that follows it. */
 function preambleLine(t: string, lockdepHeader: boolean): boolean {
   return t.trim() === "" || (PREAMBLE_RE.test(t) && !(lockdepHeader && t.includes("cut here")));
@@ -279,12 +284,12 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
       else r.state = "tail";
       return true;
     }
-    if (r.family === "oom" && /[Oo]ut of memory: Kill/.test(t)) {
+    if (r.family === "oom" && OOM_KILL_RE.test(t)) {
       if (!append(r, l, out)) return false;
       r.state = "tail";
       return true;
     }
-    if (r.family === "sanitizer" && r.state !== "tail" && /^=+$/.test(t) && r.lines.length - r.bodyStart > 3) {
+    if (r.family === "sanitizer" && r.state !== "tail" && RULER_RE.test(t) && r.lines.length - r.bodyStart > 3) {
       if (!append(r, l, out)) return false;
       r.state = "tail";
       return true;
