@@ -11,14 +11,16 @@
  *   npx tsx bench/parse.ts [sizeMB]
  *
  * Each throughput is the median of five passes after one untimed warm-up pass, over a log built
- * beforehand (only parsing is timed). Memory is measured on logs generated one copy at a time.
+ * beforehand (only parsing is timed); the chunked parser gets it as bytes, read and decoded as
+ * `hangar parse` reads a file. Memory is measured on logs generated one copy at a time.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createLogParser, createReportStream, parseReports, stripSyzkallerHeader } from "../harness/detect/index.ts";
+import { StringDecoder } from "node:string_decoder";
+import { createLogParser, createReportStream, parseReports, stripSyzkallerHeader, type LogParser } from "../harness/detect/index.ts";
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures");
 const TARGET = { typical: 100, dense: 50 };
@@ -93,6 +95,20 @@ function pushLines(s: ReturnType<typeof createReportStream>, text: string, each?
   return emitted;
 }
 
+/** What `hangar parse` reads at a time (harness/cli/parse.ts). */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Feed `bytes` to `p` as `hangar parse` does: reads of CHUNK_BYTES, decoded by the stream's utf8
+ * decoder (setEncoding), so that a chunk is a two-byte string only when it holds a wide character.
+ */
+function writeChunks(p: LogParser, bytes: Buffer, decoder: StringDecoder, each?: () => void): void {
+  for (let i = 0; i < bytes.length; i += CHUNK_BYTES) {
+    p.write(decoder.write(bytes.subarray(i, i + CHUNK_BYTES)));
+    each?.();
+  }
+}
+
 interface Passes {
   /** MB/s by the wall clock */
   mbs: number[];
@@ -146,13 +162,11 @@ function streamMemory(sizeMB: number, gc: () => void, kind: "live" | "chunked"):
     const h = process.memoryUsage().heapUsed;
     if (h > peakHeap) peakHeap = h;
   };
+  const decoder = new StringDecoder("utf8");
   for (const copy of logCopies(sizeMB, "dense")) {
     bytes += Buffer.byteLength(copy, "utf8");
     if (live) reports += pushLines(live, copy, sample);
-    else for (let i = 0; i < copy.length; i += 256 * 1024) {
-      parser!.write(copy.slice(i, i + 256 * 1024));
-      sample();
-    }
+    else writeChunks(parser!, Buffer.from(copy, "utf8"), decoder, sample);
     gc();
     const h = process.memoryUsage().heapUsed;
     if (h > peakHeap) peakHeap = h;
@@ -160,7 +174,10 @@ function streamMemory(sizeMB: number, gc: () => void, kind: "live" | "chunked"):
   gc();
   const retained = process.memoryUsage().heapUsed;
   if (live) reports += live.end().length;
-  else reports = parser!.end().reports.length;
+  else {
+    parser!.write(decoder.end());
+    reports = parser!.end().reports.length;
+  }
   return { bytes, reports, peakHeap, retained };
 }
 
@@ -180,12 +197,18 @@ export async function benchParse(sizeMB = 64): Promise<void> {
   const db = Buffer.byteLength(dense, "utf8");
   line("batch, report-dense (all fixtures)", passes(() => parseReports(dense!).length, db), TARGET.dense, db, "distinct reports");
   line("stream, report-dense", passes(() => { const s = createReportStream(); return pushLines(s, dense!) + s.end().length; }, db), TARGET.dense, db, "reports");
+  // the chunked parser reads bytes, as hangar parse does: the log is not held as one string
+  let denseBytes: Buffer | undefined = Buffer.from(dense, "utf8");
+  dense = undefined;
+  gc();
   line("chunked log parser (hangar parse), dense", passes(() => {
     const p = createLogParser();
-    for (let i = 0; i < dense!.length; i += 256 * 1024) p.write(dense!.slice(i, i + 256 * 1024));
+    const decoder = new StringDecoder("utf8");
+    writeChunks(p, denseBytes!, decoder);
+    p.write(decoder.end());
     return p.end().reports.length;
   }, db), TARGET.dense, db, "distinct reports");
-  dense = undefined;
+  denseBytes = undefined;
   gc();
 
   // --- memory, on a fresh heap, the log never held as a whole
