@@ -6,13 +6,13 @@
  *   night 3  identical to night 2, compared with night 2          → exit 0, unchanged
  * One attempt per night (-n 1) at a small time factor: about 5 minutes under TCG.
  */
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/common/index.ts";
 import { readHistory } from "../../harness/nightly/index.ts";
+import { tempDir } from "./setup.ts";
 
 const hangar = join(repoRoot, "hangar");
 const SIGNATURE = "hung-task:mnt_want_write|path_openat|do_filp_open";
@@ -28,7 +28,7 @@ async function canary(dir: string, from: string): Promise<string> {
 describe("hangar nightly on real guests", () => {
   it("a clean first night, a regressing night (exit 1, new signature, hook), an identical night (exit 0)", async () => {
     const t0 = Date.now();
-    const dir = await mkdtemp(join(tmpdir(), "hangar-nightly-e2e-"));
+    const dir = await tempDir("hangar-nightly-e2e-");
     const results = join(dir, "results");
     const noFreeze = await canary(dir, "selftest-clean.yaml");
     const freeze = await canary(dir, "selftest-hung-task.yaml");

@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { afterAll } from "vitest";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EventBus, repoRoot, retryUntil, type TimedEvent } from "../../harness/common/index.ts";
 import { ensureHost } from "../../harness/cli/host-requirements.ts";
@@ -9,6 +7,7 @@ import { ResultStore } from "../../harness/results/index.ts";
 import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
 import { prepareBoot, runAttempt, type AttemptResult, type BootPlan } from "../../harness/run/index.ts";
 import type { CachedKernel } from "../../harness/kernel/index.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
 /** An event bus for a real-guest test: every event kept, steps and verdicts printed as `[tag] {...}`. */
 export function testBus(tag = "e2e"): { bus: EventBus; events: TimedEvent[] } {
@@ -73,18 +72,12 @@ export async function scenarioAttempt(plan: BootPlan, bus: EventBus, name: strin
   return runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
 }
 
-/** Temp dirs made for this test file, removed after it (HANGAR_KEEP_TEST_DIRS=1 keeps them to look at). */
-const temps: string[] = [];
-afterAll(async () => {
-  if (process.env.HANGAR_KEEP_TEST_DIRS) return;
-  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+/** Temp dirs made for this test file (each e2e file has its own module instance). */
+const temps = tempDirs();
 
 /** A temp dir removed after the test file. */
-export async function tempDir(prefix = "hangar-e2e-"): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
+export function tempDir(prefix = "hangar-e2e-"): Promise<string> {
+  return temps(prefix);
 }
 
 export async function tempStore(): Promise<ResultStore> {

@@ -1,12 +1,14 @@
 /** `hangar nightly` input errors (exit 2 before anything boots) and `hangar history` on a synthetic results folder. */
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/common/index.ts";
 import { DEFAULT_NIGHTLY_SUITE, splitHook } from "../../../harness/cli/nightly.ts";
 import { nightId, synthNight } from "./synthetic.ts";
+import { tempDirs } from "../../temp-dirs.ts";
+
+const tempDir = tempDirs();
 
 const hangar = join(repoRoot, "hangar");
 const canary = join(repoRoot, "workloads", "selftest-clean.yaml");
@@ -30,7 +32,7 @@ describe("--on-regression takes the rest of the line", () => {
 
 describe("hangar nightly: bad input is exit 2 before any guest", () => {
   it("a known-issues file with a wrong field names the file, the field and its line", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "hangar-nightly-cli-"));
+    const dir = await tempDir("hangar-nightly-cli-");
     const known = join(dir, "known.yaml");
     await writeFile(known, `issues:\n  - signature: "hung-task:x"\n    bug: https://bugs.example/1\n    rate: 2\n`);
     const r = await execa(hangar, ["nightly", canary, "--results", join(dir, "results"), "--known-issues", known], { reject: false, timeout: 60_000 });
@@ -41,7 +43,7 @@ describe("hangar nightly: bad input is exit 2 before any guest", () => {
   }, 120_000);
 
   it("--baseline naming no night", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "hangar-nightly-cli-"));
+    const dir = await tempDir("hangar-nightly-cli-");
     const r = await execa(hangar, ["nightly", canary, "--results", dir, "--baseline", "20250101-000000-0000"], { reject: false, timeout: 60_000 });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--baseline 20250101-000000-0000: no nightly run with that id in /);
@@ -59,7 +61,7 @@ describe("hangar nightly: bad input is exit 2 before any guest", () => {
 
 describe("hangar history", () => {
   it("lists nights per cell, or one signature's hits per night", async () => {
-    const root = await mkdtemp(join(tmpdir(), "hangar-history-cli-"));
+    const root = await tempDir("hangar-history-cli-");
     for (let i = 0; i < 3; i++) {
       await synthNight(root, {
         runId: nightId(i),

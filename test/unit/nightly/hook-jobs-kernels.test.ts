@@ -1,13 +1,15 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EventBus } from "../../../harness/common/index.ts";
 import { autoJobs, parseJobs, parseKernelSpec, parseKernelSpecs, runRegressionHook } from "../../../harness/nightly/index.ts";
+import { tempDirs } from "../../temp-dirs.ts";
+
+const tempDir = tempDirs();
 
 describe("--on-regression", () => {
   it("runs the command with its arguments and the summary path, no shell, with the run in its environment", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "hangar-hook-"));
+    const dir = await tempDir("hangar-hook-");
     const out = join(dir, "out.json");
     const summary = join(dir, "night dir; $(touch pwned)", "nightly.json");
     // A real child process (node) that records what it got.

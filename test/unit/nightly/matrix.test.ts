@@ -3,8 +3,6 @@
  * could not be prepared) with a stand-in for one attempt: what is tested is the queue, not a guest.
  * Real guests run it in test/e2e/nightly.test.ts.
  */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EventBus, repoRoot, sleep } from "../../../harness/common/index.ts";
@@ -12,9 +10,12 @@ import { loadScenario } from "../../../harness/config/index.ts";
 import { runMatrix, type MatrixKernel } from "../../../harness/nightly/index.ts";
 import { ResultStore, type AttemptVerdict } from "../../../harness/results/index.ts";
 import type { AttemptOptions, AttemptResult, BootPlan } from "../../../harness/run/index.ts";
+import { tempDirs } from "../../temp-dirs.ts";
+
+const tempDir = tempDirs();
 
 async function setup() {
-  const root = await mkdtemp(join(tmpdir(), "hangar-matrix-"));
+  const root = await tempDir("hangar-matrix-");
   const base = await loadScenario(join(repoRoot, "workloads", "selftest-clean.yaml"));
   const scenarios = ["a", "b", "c"].map((name) => ({ ...base, name, attempts: 3 }));
   const plan = {} as BootPlan; // never read by the stand-in

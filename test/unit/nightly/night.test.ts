@@ -1,9 +1,11 @@
-import { appendFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { baselineCell, parseKnownIssues, queryHistory, readHistory, resolveBaseline } from "../../../harness/nightly/index.ts";
 import { nightId, synthNight, type SynthCell } from "./synthetic.ts";
+import { tempDirs } from "../../temp-dirs.ts";
+
+const tempDir = tempDirs();
 
 const HUNG = "hung-task:mnt_want_write|path_openat|do_filp_open";
 const cells = (a: SynthCell["attempts"], b: SynthCell["attempts"] = ["clean", "clean"]): SynthCell[] => [
@@ -13,7 +15,7 @@ const cells = (a: SynthCell["attempts"], b: SynthCell["attempts"] = ["clean", "c
 
 describe("a night's outputs (synthetic runs, real writers)", () => {
   it("first night, a regression against it, then an identical night: 0, 1, 0", async () => {
-    const root = await mkdtemp(join(tmpdir(), "hangar-nightly-"));
+    const root = await tempDir("hangar-nightly-");
     const n0 = await synthNight(root, { runId: nightId(0), kernels: [{ key: "debian", cells: cells(["clean", "clean"]) }] });
     expect(n0.exitCode).toBe(0);
     expect(n0.baseline).toBeUndefined();
@@ -68,7 +70,7 @@ describe("a night's outputs (synthetic runs, real writers)", () => {
   });
 
   it("an infra night is no baseline: the cell compares with the last night that judged it", async () => {
-    const root = await mkdtemp(join(tmpdir(), "hangar-nightly-"));
+    const root = await tempDir("hangar-nightly-");
     await synthNight(root, { runId: nightId(0), kernels: [{ key: "debian", cells: cells(["hung", "hung"]) }] });
     const n1 = await synthNight(root, { runId: nightId(1), baseline: nightId(0), kernels: [{ key: "debian", cells: cells(["infra", "infra"]) }] });
     expect(n1.cells[0]!.state).toBe("infra");
@@ -79,7 +81,7 @@ describe("a night's outputs (synthetic runs, real writers)", () => {
   });
 
   it("a known issue at its rate is flaky-known, a JUnit skip with its bug link; a second kernel is its own column", async () => {
-    const root = await mkdtemp(join(tmpdir(), "hangar-nightly-"));
+    const root = await tempDir("hangar-nightly-");
     const known = parseKnownIssues(`issues:\n  - { id: freeze-flake, scenario: canary, title: "^INFO: task hung in mnt_want_write$", bug: "https://bugs.example/42", rate: "50%" }\n`, "known.yaml");
     await synthNight(root, { runId: nightId(0), kernels: [{ key: "debian", cells: cells(["clean", "clean"]) }] });
     const n1 = await synthNight(root, {
