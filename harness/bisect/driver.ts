@@ -173,7 +173,7 @@ export async function runBisect(o: BisectOptions): Promise<BisectOutcome> {
       if (twin) {
         const from = book.record(twin);
         await record({ type: "inherit", at: now(), sha, from: twin, runs: from.inherited.length + from.runs.length });
-        log(`bisect: ${sha.slice(0, 12)} builds a kernel byte-identical to ${twin.slice(0, 12)}'s (a noop commit): it takes over its ${from.inherited.length + from.runs.length} run(s)`);
+        log(`bisect: ${sha.slice(0, 12)} builds a kernel byte-identical to ${twin.slice(0, 12)}'s: it takes over its ${from.inherited.length + from.runs.length} run(s)`);
         return;
       }
     }

@@ -102,7 +102,8 @@ export async function buildReport(o: BisectOutcome, repo: GitRepo, extra: { scen
       if (i === 0 && line.level === 0) notes.push("good endpoint");
       if (i === line.commits.length - 1 && line.level === 0) notes.push("bad endpoint");
       if (c.untestable) notes.push(c.untestable);
-      if (rec.inheritedFrom) notes.push(`noop: kernel identical to ${short(rec.inheritedFrom)}`);
+      // "noop" is kept for a culprit whose kernel is its parent's (below): a twin may be a later commit
+      if (rec.inheritedFrom) notes.push(`same kernel as ${short(rec.inheritedFrom)}: its runs taken over`);
       rows.push({
         sha,
         subject: (await repo.commit(sha)).subject,
