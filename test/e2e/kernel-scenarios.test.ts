@@ -12,7 +12,7 @@ import { attemptOn, builtKernelsReady, PER_SCENARIO_MS } from "./setup.ts";
 // (report 004's kernel, built after it, is kernel-004.test.ts's).
 await builtKernelsReady("default");
 const has = (k: CachedKernel, f: string) => k.meta.fragments.includes(f);
-const plain = (await listKernels()).find((k) => has(k, "lockdep") && has(k, "nfs") && has(k, "xfs") && k.meta.patches.length === 0);
+const plain = (await listKernels()).find((k) => k.meta.source.kind === "debian" && has(k, "lockdep") && has(k, "nfs") && has(k, "xfs") && k.meta.patches.length === 0);
 
 describe.skipIf(!plain)(`scenarios on a built lockdep kernel (${plain?.meta.id ?? "none cached"})`, () => {
   it("selftest-lockdep: the out-of-tree module's A→B / B→A order is a circular-locking report with both lock classes", async () => {
