@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { listKernels } from "../../harness/kernel/index.ts";
-import { attemptOn, builtKernelsReady, PER_SCENARIO_MS } from "./setup.ts";
+import { attemptOn, builtKernel, PER_SCENARIO_MS } from "./setup.ts";
 
 // Report 004's known-bad kernel (the default fragments plus the nfsiod patch). In CI .ci/run
 // builds it after the default kernel, alongside the other tests; this file waits for it.
-await builtKernelsReady("all");
 const PATCH = "nfs-localio-writes-on-nfsiod.patch";
-const patched = (await listKernels()).find((k) => k.meta.source.kind === "debian" && k.meta.fragments.includes("nfs") && k.meta.patches.some((p) => p.file.endsWith(PATCH)));
+const patched = await builtKernel("all", (k) => k.meta.fragments.includes("nfs") && k.meta.patches.some((p) => p.file.endsWith(PATCH)));
 
 describe.skipIf(!patched)(`report 004 on the kernel with ${PATCH} (${patched?.meta.id ?? "none cached"})`, () => {
   it("nfs-localio-xfs-enospc: reproduced with the check_flush_dependency WARNING (nfsiod flushing xfs-sync)", async () => {

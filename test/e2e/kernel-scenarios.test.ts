@@ -2,17 +2,16 @@ import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseReports } from "../../harness/detect/index.ts";
-import { listKernels, type CachedKernel } from "../../harness/kernel/index.ts";
-import { attemptOn, builtKernelsReady, PER_SCENARIO_MS } from "./setup.ts";
+import type { CachedKernel } from "../../harness/kernel/index.ts";
+import { attemptOn, builtKernel, PER_SCENARIO_MS } from "./setup.ts";
 
 // Scenarios that need a kernel from `hangar kernel build` (lockdep, NFS localio, online
 // scrub). Building one takes tens of minutes on 2 cores, so these run when the cache already
 // holds one (test/e2e/kernel.test.ts builds it with HANGAR_E2E_KERNEL=1) and are skipped
 // otherwise. In CI they wait for the default kernel .ci/run builds alongside the other tests
 // (report 004's kernel, built after it, is kernel-004.test.ts's).
-await builtKernelsReady("default");
 const has = (k: CachedKernel, f: string) => k.meta.fragments.includes(f);
-const plain = (await listKernels()).find((k) => k.meta.source.kind === "debian" && has(k, "lockdep") && has(k, "nfs") && has(k, "xfs") && k.meta.patches.length === 0);
+const plain = await builtKernel("default", (k) => has(k, "lockdep") && has(k, "nfs") && has(k, "xfs") && k.meta.patches.length === 0);
 
 describe.skipIf(!plain)(`scenarios on a built lockdep kernel (${plain?.meta.id ?? "none cached"})`, () => {
   it("selftest-lockdep: the out-of-tree module's A→B / B→A order is a circular-locking report with both lock classes", async () => {

@@ -16,7 +16,7 @@ import { loadScenario, scenarioSchema } from "../../harness/config/index.ts";
 import { DEFAULT_FRAGMENTS, buildKernel, listKernels } from "../../harness/kernel/index.ts";
 import { runSuite, startSession, type BootPlan } from "../../harness/run/index.ts";
 import { liveChildren } from "../../harness/vm/index.ts";
-import { builtKernelsReady, realBootPlan, tempDir, tempStore, testBus, workload } from "./setup.ts";
+import { builtKernel, realBootPlan, tempDir, tempStore, testBus, workload } from "./setup.ts";
 
 describe.skipIf(!process.env.HANGAR_E2E_KERNEL)("hangar kernel build (HANGAR_E2E_KERNEL=1)", () => {
   it("builds the default fragments, then a second build is a cache hit", async () => {
@@ -47,11 +47,9 @@ describe.skipIf(!process.env.HANGAR_E2E_KERNEL)("hangar kernel build (HANGAR_E2E
   }, 4 * 60 * 60_000);
 });
 
-// An unpatched kernel with lockdep built from Debian's source (newest first; a kernel a bisect built
-// from a git tree may hold a bug in its commit), found before the tests are collected.
-// In CI the kernels build alongside the other test files: wait for them before looking.
-await builtKernelsReady("default");
-const built = (await listKernels()).find((k) => k.meta.source.kind === "debian" && k.meta.fragments.includes("lockdep") && k.meta.fragments.includes("base") && !k.meta.patches.length);
+// An unpatched kernel with lockdep built from Debian's source, found before the tests are
+// collected. In CI the kernels build alongside the other test files: wait for them first.
+const built = await builtKernel("default", (k) => k.meta.fragments.includes("lockdep") && k.meta.fragments.includes("base") && !k.meta.patches.length);
 if (!built) {
   process.stderr.write("[e2e kernel] skipping the built-kernel boot tests: no unpatched kernel with the base and lockdep fragments in the cache (run `./hangar kernel build` first, ~20 min cold)\n");
 }

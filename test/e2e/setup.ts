@@ -6,7 +6,7 @@ import { ensureHost } from "../../harness/cli/host-requirements.ts";
 import { ResultStore } from "../../harness/results/index.ts";
 import { loadScenario, scaleDurations } from "../../harness/config/index.ts";
 import { prepareBoot, runAttempt, type AttemptResult, type BootPlan } from "../../harness/run/index.ts";
-import type { CachedKernel } from "../../harness/kernel/index.ts";
+import { listKernels, type CachedKernel } from "../../harness/kernel/index.ts";
 import { tempDirs } from "../temp-dirs.ts";
 
 /** An event bus for a real-guest test: every event kept, steps and verdicts printed as `[tag] {...}`. */
@@ -30,7 +30,7 @@ export function testBus(tag = "e2e"): { bus: EventBus; events: TimedEvent[] } {
  * Those tests call this before they look in the cache (they run last: vitest.config.ts).
  * Bounded: 90 min.
  */
-export async function builtKernelsReady(stage: "default" | "all"): Promise<void> {
+async function builtKernelsReady(stage: "default" | "all"): Promise<void> {
   const all = process.env.HANGAR_CI_KERNEL_BUILD;
   if (!all) return;
   const status = stage === "default" ? `${all}.default` : all;
@@ -42,6 +42,16 @@ export async function builtKernelsReady(stage: "default" | "all"): Promise<void>
   }, { deadlineMs: 90 * 60_000, tryMs: 5_000, initialDelayMs: 5_000, maxDelayMs: 5_000 });
   const waited = Math.round((Date.now() - t0) / 1000);
   process.stderr.write(`[e2e] .ci/run's kernel build (${stage === "default" ? "the default kernel" : "every kernel"}) ended with exit ${text}; waited ${waited} s for it\n`);
+}
+
+/**
+ * The newest cached kernel built from Debian's source that `pred` accepts, once .ci/run's
+ * kernel build reached `stage`. A kernel a bisect built from a git tree is never taken: it may
+ * hold a bug in its commit, with no patch to say so.
+ */
+export async function builtKernel(stage: "default" | "all", pred: (k: CachedKernel) => boolean): Promise<CachedKernel | undefined> {
+  await builtKernelsReady(stage);
+  return (await listKernels()).find((k) => k.meta.source.kind === "debian" && pred(k));
 }
 
 /**
