@@ -96,7 +96,7 @@ function pushLines(s: ReturnType<typeof createReportStream>, text: string, each?
 }
 
 /** What `hangar parse` reads at a time (harness/cli/parse.ts). */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 32 * 1024;
 
 /**
  * Feed `bytes` to `p` as `hangar parse` does: reads of CHUNK_BYTES, decoded by the stream's utf8
