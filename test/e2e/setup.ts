@@ -69,9 +69,18 @@ export async function realBootPlan(kernelPath?: string, tag = "e2e"): Promise<{ 
 /** A built-kernel scenario test's own deadline (the attempt has its shorter ones). */
 export const PER_SCENARIO_MS = 12 * 60_000;
 
-/** One attempt of a shipped scenario on a kernel from the cache. */
+/**
+ * One attempt of a shipped scenario on a kernel from the cache. An `infra` attempt (hangar could not
+ * judge it: the guest stopped answering, a step ran out of time) says nothing about the kernel, so
+ * it runs once more, as `hangar prove` counts such attempts for nothing; its reason and the tail of
+ * its console go to stderr first, so that a guest that stalls is seen, not hidden.
+ */
 export async function attemptOn(kernel: CachedKernel, name: string, timeFactor = 1): Promise<AttemptResult> {
   const { plan, bus } = await realBootPlan(kernel.meta.id);
+  const first = await scenarioAttempt(plan, bus, name, timeFactor);
+  if (first.verdict !== "infra") return first;
+  const log = await readFile(join(first.dir, "console.log"), "utf8").catch((e: Error) => `(no console: ${e.message})`);
+  process.stderr.write(`[e2e] ${name} on ${kernel.meta.id}: infra (${first.reason}); the console's last lines:\n${log.split("\n").slice(-80).join("\n")}\n[e2e] ${name}: running the attempt once more\n`);
   return scenarioAttempt(plan, bus, name, timeFactor);
 }
 
