@@ -21,6 +21,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { StringDecoder } from "node:string_decoder";
 import { createLogParser, createReportStream, parseReports, stripSyzkallerHeader, type LogParser } from "../harness/detect/index.ts";
+import { CHUNK_BYTES } from "../harness/cli/parse.ts";
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures");
 const TARGET = { typical: 100, dense: 50 };
@@ -94,9 +95,6 @@ function pushLines(s: ReturnType<typeof createReportStream>, text: string, each?
   }
   return emitted;
 }
-
-/** What `hangar parse` reads at a time (harness/cli/parse.ts). */
-const CHUNK_BYTES = 32 * 1024;
 
 /**
  * Feed `bytes` to `p` as `hangar parse` does: reads of CHUNK_BYTES, decoded by the stream's utf8

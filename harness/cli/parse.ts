@@ -37,7 +37,7 @@ export const DEFAULT_IDLE_TIMEOUT_S = 30;
  * CPU of parsing it, half of that system time; with 32 KB reads, a fifth as much (bench/parse.ts, by
  * CPU time: callgrind counts no kernel work and did not show it).
  */
-const CHUNK_BYTES = 32 * 1024;
+export const CHUNK_BYTES = 32 * 1024;
 
 /** A file could not be read to its end: the reports found before are still printed. */
 export class ParseInputError extends UserInputError {}

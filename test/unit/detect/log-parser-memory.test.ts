@@ -33,7 +33,6 @@ describe("createLogParser memory", () => {
     const CHUNKS = 4;
     const NOISE_LINES = 6_000;
     let chunkChars = 0;
-    let found = 0;
 
     /** Feeds CHUNKS big chunks, each with reports of its own (frames renamed), and drops them. */
     function parse(): ParseResult {
@@ -56,7 +55,7 @@ describe("createLogParser memory", () => {
     const before = heapAfterGc(gc);
     const result = parse();
     const retained = heapAfterGc(gc) - before;
-    found = result.reports.length;
+    const found = result.reports.length;
     // every chunk has reports of its own among those kept
     for (let c = 0; c < CHUNKS; c++) expect(result.reports.some((r) => r.frames.some((f) => f.endsWith(`_c${c}`)))).toBe(true);
     // a chunk is over half a million characters (two bytes each: the logs hold wide characters), and
