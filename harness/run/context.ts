@@ -112,7 +112,7 @@ export function createAttemptContext(o: ContextOptions): AttemptContext {
       sink.emit({ type: "report", guest: name, kind: r.kind, title: r.title });
     }
   });
-  const watchdog = new Watchdog(machine, { ...defaultWatchdog(), ...o.watchdog, deadlineAt: Date.now() + sc.deadline }, sink);
+  const watchdog = new Watchdog(machine, { ...defaultWatchdog(o.plan.accel), ...o.watchdog, deadlineAt: Date.now() + sc.deadline }, sink);
   // A refused or dropped connection is a lost one (code null); the watchdog cuts every wait short.
   const once = (cmd: string, timeoutMs: number) =>
     unlessAborted(

@@ -64,6 +64,8 @@ export interface FakeRecord {
   teardowns: { graceful: boolean }[];
   booted: boolean;
   healthChecks: number;
+  /** The deadline each health check was given. */
+  healthCheckTimeouts: number[];
 }
 
 const OK: Omit<ExecResult, "durationMs"> = { code: 0, stdout: "", stderr: "", timedOut: false };
@@ -74,7 +76,7 @@ export class FakeMachine implements Machine {
   readonly disks: Record<string, string> = {};
   readonly exited: Promise<MachineExit>;
   private readonly used = new Map<ExecRule, number>();
-  readonly record: FakeRecord = { commands: [], sysrq: [], teardowns: [], booted: false, healthChecks: 0 };
+  readonly record: FakeRecord = { commands: [], sysrq: [], teardowns: [], booted: false, healthChecks: 0, healthCheckTimeouts: [] };
   private resolveExit!: (e: MachineExit) => void;
   private state: "new" | "booting" | "up" | "wedged" | "exited" = "new";
   private readonly consoleListeners = new Set<(l: string) => void>();
@@ -179,8 +181,9 @@ export class FakeMachine implements Machine {
     if (key === "w") this.print(["sysrq: Show Blocked State"]);
   }
 
-  async healthCheck(): Promise<boolean> {
+  async healthCheck(timeoutMs: number): Promise<boolean> {
     this.record.healthChecks++;
+    this.record.healthCheckTimeouts.push(timeoutMs);
     return this.state === "up";
   }
 

@@ -49,7 +49,7 @@ function scenario(over: Record<string, unknown> = {}): Scenario {
 
 const FAST_WATCHDOG = { heartbeatEveryMs: 20, heartbeatTimeoutMs: 20, misses: 2 };
 
-async function attempt(script: FakeScript, o: { sc?: Scenario; plan?: BootPlan; signal?: AbortSignal; onMachineReady?: () => void } = {}) {
+async function attempt(script: FakeScript, o: { sc?: Scenario; plan?: BootPlan; signal?: AbortSignal; onMachineReady?: () => void; defaultWatchdog?: boolean } = {}) {
   const bus = new EventBus();
   const events: TimedEvent[] = [];
   bus.on((e) => events.push(e));
@@ -63,7 +63,7 @@ async function attempt(script: FakeScript, o: { sc?: Scenario; plan?: BootPlan; 
     plan: o.plan ?? plan(),
     sink: bus,
     machineFactory: factory,
-    watchdog: FAST_WATCHDOG,
+    ...(o.defaultWatchdog ? {} : { watchdog: FAST_WATCHDOG }),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onMachineReady ? { onMachineReady: o.onMachineReady } : {}),
   });
@@ -159,6 +159,19 @@ describe("orchestrator on a fake machine: faults", () => {
     // After a stuck step the cooldown waits but runs no cooldown steps.
     expect(m.record.commands.some((c) => c.includes("fake:cool"))).toBe(false);
     expect(r.steps.find((s) => s.name === "work")?.timedOut).toBe(true);
+  });
+
+  it("a heartbeat may take three times longer under TCG than under KVM (a starved emulated guest is slow, not wedged)", async () => {
+    // The timeouts table at this file's time scale (0.1): one heartbeat every 0.5 s, 1.5 s each under KVM.
+    const sc = scenario({ steps: [{ name: "work", run: "echo fake:slow" }], expect: { outcome: "clean", signatures: [] } });
+    const slow = { rules: [{ match: /fake:slow/, delayMs: 1_200 }] };
+    const tcg = await attempt(slow, { sc, defaultWatchdog: true });
+    const kvm = await attempt(slow, { sc, plan: { ...plan(), accel: "kvm" }, defaultWatchdog: true });
+    expect(tcg.r.verdict).toBe("clean");
+    expect(kvm.r.verdict).toBe("clean");
+    expect(kvm.m.record.healthCheckTimeouts.length).toBeGreaterThan(0);
+    expect(new Set(kvm.m.record.healthCheckTimeouts)).toEqual(new Set([1_500]));
+    expect(new Set(tcg.m.record.healthCheckTimeouts)).toEqual(new Set([4_500]));
   });
 
   it("the watchdog trips on missed heartbeats: SysRq w and t out of band, then a forced teardown; infra", async () => {
