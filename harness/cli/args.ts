@@ -20,6 +20,12 @@ export function parsePositiveInt(v: string): number {
   return n;
 }
 
+export function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected a whole number from 0 to 100, got "${v}"`);
+  return n;
+}
+
 export function parsePositiveNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);

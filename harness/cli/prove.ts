@@ -2,11 +2,11 @@ import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { EventBus, UserInputError, resultsDir, writeJsonAtomic } from "../common/index.ts";
 import { ResultStore } from "../results/index.ts";
-import { PROOF_FILE, buildProofKernels, formatProofs, planProofs, proofTable, proveExitCode, proveScenario, type ScenarioProof } from "../prove/index.ts";
+import { DEFAULT_REPLACE_INFRA, PROOF_FILE, buildProofKernels, formatProofs, planProofs, proofTable, proveExitCode, proveScenario, type ScenarioProof } from "../prove/index.ts";
 import { ensureHost, ensureKernelBuildHost } from "./host-requirements.ts";
 import { attachRenderer } from "./render.ts";
 import { loadTargets } from "./load-targets.ts";
-import { parseAccel, parsePositiveInt, parsePositiveNumber } from "./args.ts";
+import { parseAccel, parseCount, parsePositiveInt, parsePositiveNumber } from "./args.ts";
 
 export function registerProve(program: Command): void {
   program
@@ -15,6 +15,7 @@ export function registerProve(program: Command): void {
     .argument("<files...>", "scenario or suite YAML files with a knownBad: section")
     .option("-n, --attempts <n>", "attempts on the known-bad and the control kernel (overrides knownBad[].attempts)", parsePositiveInt)
     .option("--stock-attempts <n>", "attempts on the stock kernel (no patches; default 1)", parsePositiveInt, 1)
+    .option("--replace-infra <n>", "attempts that come out infra (not judged) are replaced by new ones, at most N per kernel", parseCount, DEFAULT_REPLACE_INFRA)
     .option("--only <name>", "prove only the knownBad entry with this name")
     .option("--time-factor <f>", "multiply workload durations (overrides knownBad[].time_factor)", parsePositiveNumber)
     .option("--accel <mode>", "accelerator: auto, kvm or tcg", parseAccel, "auto")
@@ -22,7 +23,7 @@ export function registerProve(program: Command): void {
     .option("--build-only", "build the stock, control and known-bad kernels (one at a time) and print their ids; run nothing")
     .option("--json", "print the proofs as JSON on stdout")
     .option("-v, --verbose", "show debug messages and every progress line")
-    .action(async (files: string[], opts: { attempts?: number; stockAttempts: number; only?: string; buildOnly?: boolean; timeFactor?: number; accel: "auto" | "kvm" | "tcg"; results: string; json?: boolean; verbose?: boolean }) => {
+    .action(async (files: string[], opts: { attempts?: number; stockAttempts: number; replaceInfra: number; only?: string; buildOnly?: boolean; timeFactor?: number; accel: "auto" | "kvm" | "tcg"; results: string; json?: boolean; verbose?: boolean }) => {
       // Everything is checked before anything slow: fields, names, patch files (exit 2).
       const { scenarios } = await loadTargets(files);
       const plans = [];
@@ -58,6 +59,7 @@ export function registerProve(program: Command): void {
             store,
             accel: opts.accel,
             stockAttempts: opts.stockAttempts,
+            replaceInfra: opts.replaceInfra,
             ...(opts.attempts ? { attempts: opts.attempts } : {}),
             ...(opts.timeFactor ? { timeFactor: opts.timeFactor } : {}),
           }),

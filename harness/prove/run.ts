@@ -57,7 +57,16 @@ export interface ProveOptions {
   stockAttempts?: number;
   /** overrides every entry's `time_factor` */
   timeFactor?: number;
+  /** infra attempts replaced by new ones, at most this many per kernel (default DEFAULT_REPLACE_INFRA) */
+  replaceInfra?: number;
 }
+
+/**
+ * An `infra` attempt says nothing about the kernel (a TCG boot oops, a guest starved past its
+ * heartbeats), but one left among three makes the proof undecided. Replace up to two per kernel,
+ * the way bisect treats infra as a skip and runs again.
+ */
+export const DEFAULT_REPLACE_INFRA = 2;
 
 /** A result store whose attempts go under <run>/<scenario>/<known-bad>/<role>/attempt-N. */
 class RoleStore extends ResultStore {
@@ -127,7 +136,7 @@ export async function proveScenario(plans: ProofPlan[], o: ProveOptions): Promis
     const id = await kernelFor(spec);
     o.sink.emit({ type: "log", level: "info", message: `prove ${sc.name}/${kbName}: ${role} kernel ${id}${spec.patches.length ? ` (${spec.patches.length} patch(es))` : " (no patches)"}, ${attempts} attempt(s)` });
     const plan = await prepareBoot({ sink: o.sink, accel: o.accel ?? "auto", kernelPath: id });
-    const { results } = await runScenario(scenario, { plan, store: new RoleStore(o.store, join(sc.name, kbName, role)), sink: o.sink, attempts });
+    const { results } = await runScenario(scenario, { plan, store: new RoleStore(o.store, join(sc.name, kbName, role)), sink: o.sink, attempts, replaceInfra: o.replaceInfra ?? DEFAULT_REPLACE_INFRA });
     const outcomes = outcomesOf(results);
     const rec: RoleRecord = { ...tally(role, outcomes, signatures), kernel: { id, patches: spec.patches, fragments: spec.fragments }, outcomes };
     if (role !== "known-bad") cleanRuns.set(key, rec);

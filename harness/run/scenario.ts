@@ -27,6 +27,12 @@ export interface ScenarioRunOptions extends AttemptHooks {
   store: ResultStore;
   sink: EventSink;
   attempts?: number;
+  /**
+   * Attempts that come out `infra` (hangar or the host failed, not the kernel) are replaced by new
+   * ones, at most this many (default 0): `hangar prove` needs its counted attempts judged.
+   * Replacements are numbered on (attempt-4 after three), so every attempt keeps its own files.
+   */
+  replaceInfra?: number;
 }
 
 /** Run a scenario's attempts one after the other and summarise them. */
@@ -35,13 +41,18 @@ export async function runScenario(sc: Scenario, o: ScenarioRunOptions): Promise<
   const n = o.attempts ?? sc.attempts;
   const results: AttemptResult[] = [];
   const { watchdog, onMachineReady, machineFactory, signal } = o;
-  for (let i = 1; i <= n; i++) {
+  let replaced = 0;
+  for (let i = 1; i <= n + replaced; i++) {
     // Nothing new starts once the run is being stopped.
     if (signal?.aborted) break;
     const r = await (o.executor ?? runAttempt)({ scenario: sc, attempt: i, dir: o.store.attemptDir(sc.name, i), plan: o.plan, sink: o.sink, watchdog, onMachineReady, machineFactory, signal });
     results.push(r);
     // A kernel without a required option will not grow it on the next attempt.
     if (r.verdict === "skipped") break;
+    if (r.verdict === "infra" && replaced < (o.replaceInfra ?? 0)) {
+      replaced++;
+      o.sink.emit({ type: "log", level: "warn", message: `${sc.name}: attempt ${i} was infra (${r.reason ?? "no reason"}); attempt ${n + replaced} replaces it (${replaced} of at most ${o.replaceInfra})` });
+    }
   }
   return { summary: summarizeScenario(sc, results, Date.now() - t0), results };
 }

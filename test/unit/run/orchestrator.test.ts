@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBus, setTimeScale, type TimedEvent } from "../../../harness/common/index.ts";
 import { scenarioSchema, type Scenario } from "../../../harness/config/index.ts";
 import { ResultStore } from "../../../harness/results/index.ts";
-import { runAttempt, runSuite, type BootPlan } from "../../../harness/run/index.ts";
+import { runAttempt, runScenario, runSuite, type BootPlan } from "../../../harness/run/index.ts";
+import type { MachineFactory } from "../../../harness/vm/index.ts";
 import { fakeFactory, type FakeScript } from "../../fake/machine.ts";
 import { FLUSH_WARNING, HUNG_TASK } from "../../fake/reports.ts";
 
@@ -276,6 +277,21 @@ describe("suite on fake machines", () => {
     expect(s.exitCode).toBe(3);
     const written = JSON.parse(await readFile(join(store.dir, "summary.json"), "utf8"));
     expect(written.scenarios).toHaveLength(2);
+  });
+
+  it("replaceInfra: an infra attempt is replaced by a new one, numbered on, up to the limit", async () => {
+    const store = new ResultStore(root);
+    await store.init();
+    const sc = scenario({ name: "replaced", expect: { outcome: "clean", signatures: [] } });
+    // The first two machines fail their setup (infra), the others are clean.
+    const broken = fakeFactory({ rules: [{ match: /fake:setup/, code: 2, stderr: "mkfs: no space" }] });
+    const fine = fakeFactory();
+    let made = 0;
+    const machineFactory: MachineFactory = (spec) => (made++ < 2 ? broken.factory(spec) : fine.factory(spec));
+    const { results } = await runScenario(sc, { plan: plan(), store, sink: new EventBus(), machineFactory, watchdog: FAST_WATCHDOG, attempts: 2, replaceInfra: 1 });
+    // Attempt 1 is replaced by attempt 3; attempt 2 is not (the limit is one).
+    expect(results.map((r) => [r.attempt, r.verdict])).toEqual([[1, "infra"], [2, "infra"], [3, "clean"]]);
+    expect(new Set(results.map((r) => r.dir)).size).toBe(3);
   });
 
   it("an interrupted suite starts nothing new and marks the summary interrupted", async () => {
