@@ -110,6 +110,7 @@ function deriveInto(r: OpenReport, body: string[], bodyFrames: (string | undefin
 
   let corruptedReason = tr.corrupted;
   if (r.truncated) corruptedReason = corruptedReason ? `${r.truncated}; ${corruptedReason}` : r.truncated;
+  if (r.disconnected) corruptedReason = withReason(corruptedReason, VM_DISCONNECTED_REASON);
   const guilty = tr.frame && tr.frame !== "corrupted" ? tr.frame : undefined;
   const d: Derived = {
     kind: tr.kind,
@@ -137,6 +138,21 @@ function deriveInto(r: OpenReport, body: string[], bodyFrames: (string | undefin
     flushDependency: d.warning?.flushDependency,
   });
   return d;
+}
+
+/**
+ * syz-manager's line when the guest's serial console went away: syzkaller flags a log that holds it
+ * corrupted (notes §7, "anywhere in the output"). The collector marks the reports still open at that
+ * line (stream.ts): the ones the disconnect cut. Reports that ended before it are not marked, so that
+ * a report does not depend on lines after it (the streaming parser has emitted it by then).
+ */
+export const VM_DISCONNECTED = "serialport: VM disconnected.";
+export const VM_DISCONNECTED_REASON = "the VM disconnected (serialport: VM disconnected.)";
+
+/** `reason` added to a report's corruption reasons (once). */
+export function withReason(reasons: string | undefined, reason: string): string {
+  if (!reasons) return reason;
+  return reasons.includes(reason) ? reasons : `${reasons}; ${reason}`;
 }
 
 /**

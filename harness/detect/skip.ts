@@ -32,7 +32,7 @@ export const GLOBAL_SKIP: readonly string[] = [
   "alloc_page", "k?v?(?:m|z|c)alloc", "krealloc", "kmem_cache", "allocate_slab", "slab_",
   "folio_(?:alloc|unlock)", "filemap_alloc_folio", "__filemap_get_folio", "find_or_create_page",
   "do_read_cache_folio", "read_cache_page", "pagecache_get_page", "grab_cache_page_write_begin",
-  "^kv?free$", "^kfree_skb", "__phys_addr", "xas_(?:start|load|find)", "find_lock_entries",
+  "^kv?free$", "kfree_skb", "__phys_addr", "xas_(?:start|load|find)", "find_lock_entries",
   "truncate_inode_pages_range", "__might_fault", "__might_resched", "alloc_frozen_pages", "mempool_alloc",
   "ida_free", "cleanup_srcu_struct", "rhashtable_lookup", "extract_(?:user|iter)_to_sg", "^klist_",
   // string, atomic, list, user copy helpers

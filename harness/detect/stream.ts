@@ -14,7 +14,7 @@ import {
   isTailLine, type ReportFamily,
 } from "./boundaries.ts";
 import { isFrame } from "./frames.ts";
-import { createReportBuilder } from "./report.ts";
+import { VM_DISCONNECTED, createReportBuilder } from "./report.ts";
 import { dedupKey } from "./merge.ts";
 import type { Report } from "./types.ts";
 
@@ -65,6 +65,8 @@ export interface OpenReport {
   cutShort?: OpenReport;
   /** lines printed after the report, by the same task or CPU, where its title may still be found */
   continuation?: Line[];
+  /** the VM disconnected while the report was open (see VM_DISCONNECTED in report.ts) */
+  disconnected?: boolean;
 }
 
 /**
@@ -374,6 +376,13 @@ export function createCollector(opts: ReportStreamOptions, lazyText: boolean): C
     }
     justStarted = undefined;
     const l = parseLineLazy(raw, n, false, off);
+    if (l.text.charCodeAt(0) === 115 /* s */ && l.text.startsWith(VM_DISCONNECTED)) {
+      // and the ones they cut short, which wait to be emitted with them
+      for (const r of open.values()) {
+        r.disconnected = true;
+        if (r.cutShort) r.cutShort.disconnected = true;
+      }
+    }
     const probe = PROBE_RE.test(l.text);
     if (l.ctx === CONTINUATION_CTX) l.ctx = lastCtx;
     lastCtx = l.ctx;

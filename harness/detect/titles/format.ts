@@ -1,7 +1,7 @@
 /** The shape of a title format and the building blocks shared by all of them. */
 import type { ReportKind } from "../types.ts";
 
-/** A stack part: a line regex (its first capture group, if any, is a candidate frame) or a stack walk. */
+/** A stack part: a line regex (its first capture group that matched, if any, is a candidate frame) or a stack walk. */
 export type Part = RegExp | "STACK";
 
 export interface StackSpec {

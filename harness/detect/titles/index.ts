@@ -114,7 +114,10 @@ function walk(lines: string[], start: number, parts: Part[], frameAt: FrameAt): 
         }
         const m = part.exec(l);
         if (m) {
-          if (m[1]) frames.push(demangle(m[1]));
+          // the capture of the alternative that matched (a part may be `A|B`, each with its own group)
+          let g: string | undefined;
+          for (let k = 1; k < m.length && !g; k++) g = m[k];
+          if (g) frames.push(demangle(g));
           i++;
           break;
         }
@@ -130,7 +133,10 @@ const KEY_FRAMES = 8;
 interface Choice {
   frame?: string;
   keyFrames: string[];
-  /** a fault-injection frame was met: the frame is `corrupted` (unless parts2 found one) */
+  /**
+   * a fault-injection frame was met: the frame is `corrupted` unless parts2 found one, and the report
+   * is corrupted either way (notes §4: such a frame "marks the report corrupted")
+   */
   faultInjection?: boolean;
 }
 
@@ -153,7 +159,7 @@ function chooseFrame(lines: string[], start: number, spec: StackSpec, frameAt: F
         if (stripped.length >= KEY_FRAMES) break;
       }
       if (stripped.length === 0) continue;
-      return { frame: stripped[0], keyFrames: stripped };
+      return { frame: stripped[0], keyFrames: stripped, faultInjection };
     }
     // the extractors' anchors name the frames as printed (`ksys_ioctl`), prefixes are stripped after
     const frames = c.frames;
@@ -166,7 +172,7 @@ function chooseFrame(lines: string[], start: number, spec: StackSpec, frameAt: F
     for (let i = r.index + 1; i < frames.length && keyFrames.length < KEY_FRAMES; i++) {
       if (!skipped(i)) keyFrames.push(stripFramePrefixes(frames[i]!));
     }
-    return { frame, keyFrames };
+    return { frame, keyFrames, faultInjection };
   }
   return faultInjection ? { keyFrames: [], faultInjection } : { keyFrames: [] };
 }
@@ -437,7 +443,7 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
     if (!frame) {
       frame = "corrupted";
       corrupted ??= c.faultInjection ? "fault-injection frame in the stack" : "no usable stack frame";
-    }
+    } else if (c.faultInjection) corrupted ??= "fault-injection frame in the stack";
   }
   if (f.report && !f.report.test(getText())) {
     // syzkaller: the report lacks what the format needs; the title is the line the format matched
@@ -449,7 +455,8 @@ export function extractTitle(lines: string[], header: OopsHeader, headerIndex: n
     return r;
   }
   const raw = f.fmt(m, frame ?? "");
-  if (!corrupted && TIMESTAMP_RE.test(m[0])) corrupted = "interleaved output in the title line";
+  // the title itself, not the text its regex spanned (a multi-line match may cross an interleaved line)
+  if (!corrupted && TIMESTAMP_RE.test(raw)) corrupted = "interleaved output in the title line";
   if (!corrupted && !f.noStackTrace) corrupted = stackProblem(lines, titleLine, frameAt);
   const r: TitleResult = { title: normalizeTitle(raw), kind: f.kind, keyFrames, titleLine };
   if (f.lockdepType) r.lockdepType = f.lockdepType;

@@ -4,6 +4,15 @@ import { AT_LINE, CALL_TRACE, IP_LINE, STACK, re, type TitleFormat } from "./for
 const deadlock = (_m: RegExpExecArray, f: string) => `possible deadlock in ${f}`;
 const LOCKDEP_EXTRA_SKIP = ["process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"];
 
+/**
+ * syzkaller's `WARNING: .*-safe -> .*-unsafe lock order detected` (notes §5): any irq class, not only
+ * `HARDIRQ`/`SOFTIRQ` (old kernels print `hard-read-safe -> hard-read-unsafe`). The `.*` are narrowed
+ * to the class name's characters (letters and '-'), which keeps the match linear in the line.
+ */
+const SAFE_UNSAFE = (h: string) => new RegExp(`${h}: [A-Za-z-]*-safe -> [A-Za-z-]*-unsafe lock order detected`);
+/** `... which became HARDIRQ-irq-safe at:` (old: `hard-read-irq-safe`): the first one names the safe lock. */
+const WHICH_BECAME = /which became [A-Za-z-]*safe at:/;
+
 /** Modern (`WARNING:` / `BUG:`) lockdep formats. */
 export const LOCKDEP_FORMATS: TitleFormat[] = [
   {
@@ -28,9 +37,9 @@ export const LOCKDEP_FORMATS: TitleFormat[] = [
   },
   {
     kind: "lockdep", lockdepType: "safe-unsafe",
-    title: /WARNING: (?:SOFT|HARD)IRQ-safe -> (?:SOFT|HARD)IRQ-unsafe lock order detected/,
+    title: SAFE_UNSAFE("WARNING"),
     fmt: deadlock,
-    stack: { parts: [/which became (?:SOFT|HARD)IRQ-(?:irq-)?(?:un)?safe at:/, STACK], skip: LOCKDEP_EXTRA_SKIP },
+    stack: { parts: [WHICH_BECAME, STACK], skip: LOCKDEP_EXTRA_SKIP },
   },
   {
     kind: "lockdep", lockdepType: "inconsistent",
@@ -116,9 +125,9 @@ export const OLD_LOCKDEP_FORMATS: TitleFormat[] = [
   },
   {
     kind: "lockdep", lockdepType: "safe-unsafe",
-    title: /INFO: (?:SOFT|HARD)IRQ-safe -> (?:SOFT|HARD)IRQ-unsafe lock order detected/,
+    title: SAFE_UNSAFE("INFO"),
     fmt: deadlock,
-    stack: { parts: [/which became (?:SOFT|HARD)IRQ-(?:irq-)?(?:un)?safe at:/, AT_LINE], noSkip: true },
+    stack: { parts: [WHICH_BECAME, AT_LINE], noSkip: true },
   },
   {
     kind: "lockdep", lockdepType: "inconsistent",

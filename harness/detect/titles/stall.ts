@@ -11,7 +11,7 @@ const STALL_ANCHORS = new RegExp([
   "vfs_write", "vfs_read", "__do_fault", "do_page_fault", "^page_fault$", "vfs_iter_read", "vfs_iter_write", "do_iter_read", "do_iter_write",
   "call_read_iter", "call_write_iter", "new_sync_read", "new_sync_write", "vfs_ioctl", "ksys_ioctl",
   "compat_ioctl", "compat_sys_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "do_iter_readv_writev",
-  "^do_mmap", "do_vfs_ioctl", "^do_dentry_open", "msr_(?:read|write)", "sock_(?:sendmsg|recvmsg)", "^setsockopt$",
+  "do_mmap", "do_vfs_ioctl", "^do_dentry_open", "msr_(?:read|write)", "sock_(?:sendmsg|recvmsg)", "^setsockopt$",
   "^getsockopt$", "^sys_setsockopt$", "^sys_getsockopt$", "rtnetlink_rcv_msg", "nfnetlink_rcv_msg", "genl_rcv_msg", "genl_family_rcv_msg", "netlink_rcv_skb",
   "__fput", "task_work_run", "exit_to_usermode_loop", "smp_call_function", "tasklet_action",
   "tasklet_hi_action", "^sock_write_iter$", "^sock_read_iter$", "^sock_ioctl$",

@@ -4,12 +4,19 @@ import { CALL_TRACE, IP_LINE, STACK, re, type StackSpec, type TitleFormat } from
 const generic = (_m: RegExpExecArray, f: string) => `WARNING in ${f}`;
 
 /**
- * syzkaller's warningStackFmt: the frame of the `RIP:`/`pc :` line and the stack that follows it (a
- * trapping WARN), else the first `Call Trace:` (older kernels print the stack only); plus the format's
- * extra skips.
+ * Where a trapping WARN's stack starts: the `RIP:`/`pc :` line (IP_LINE), or on powerpc64 the
+ * `--- interrupt: 700 at func+0x1/0x2` line (notes §5, WARNING: "or `--- interrupt: N at F` on ppc").
+ */
+const WARN_TRAP_LINE = new RegExp(`${IP_LINE.source}|${re(String.raw`--- interrupt: [0-9]+ at {{FUNC}}`).source}`);
+
+/**
+ * syzkaller's warningStackFmt: the frame of the trap line (WARN_TRAP_LINE) and the stack that follows
+ * it (a trapping WARN), else the first `Call Trace:` (older kernels print the stack only); plus the
+ * format's extra skips.
  */
 function warningStack(...skip: string[]): StackSpec {
-  return skip.length ? { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK], skip } : { parts: [IP_LINE, STACK], parts2: [CALL_TRACE, STACK] };
+  const parts = [WARN_TRAP_LINE, STACK];
+  return skip.length ? { parts, parts2: [CALL_TRACE, STACK], skip } : { parts, parts2: [CALL_TRACE, STACK] };
 }
 const GENERIC_STACK = warningStack();
 
