@@ -43,30 +43,14 @@ const SPACES_RE = / {2,}/g;
 const MAX_TITLE_BYTES = 120;
 
 /**
- * The first MAX_TITLE_BYTES bytes of `t` as UTF-8 (a character cut in two is dropped: its bytes are
- * non-ASCII, which sanitizing drops anyway).
- */
-function cutBytes(t: string): string {
-  let bytes = 0;
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    const hi = c >= 0xd800 && c <= 0xdbff && i + 1 < t.length;
-    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : hi ? 4 : 3;
-    if (bytes + n > MAX_TITLE_BYTES) return t.slice(0, i);
-    bytes += n;
-    if (hi) i++;
-  }
-  return t;
-}
-
-/**
  * syzkaller's order (notes §6): cut to 120 bytes, then tab → space, drop bytes < 0x20 or >= 0x7f,
  * collapse runs of spaces, trim. Dropping after the cut: a title with control or non-ASCII bytes
  * comes out shorter than 120.
  */
 export function sanitizeTitle(t: string): string {
-  // a UTF-16 unit is at most 3 bytes: a shorter title cannot be over the limit
-  let s = t.length > MAX_TITLE_BYTES / 3 ? cutBytes(t) : t;
+  // A UTF-16 unit is at most 3 bytes: a shorter title cannot be over the limit. A character cut in
+  // two decodes as U+FFFD, which is dropped below with the other non-ASCII characters.
+  let s = t.length > MAX_TITLE_BYTES / 3 ? Buffer.from(t, "utf8").subarray(0, MAX_TITLE_BYTES).toString("utf8") : t;
   s = s.replace(TAB_RE, " ");
   // drop control and non-ASCII bytes
   s = s.replace(UNPRINTABLE_RE, "");

@@ -110,7 +110,7 @@ function deriveInto(r: OpenReport, body: string[], bodyFrames: (string | undefin
 
   let corruptedReason = tr.corrupted;
   if (r.truncated) corruptedReason = corruptedReason ? `${r.truncated}; ${corruptedReason}` : r.truncated;
-  if (r.disconnected) corruptedReason = withReason(corruptedReason, VM_DISCONNECTED_REASON);
+  if (r.disconnected) corruptedReason = corruptedReason ? `${corruptedReason}; ${VM_DISCONNECTED_REASON}` : VM_DISCONNECTED_REASON;
   const guilty = tr.frame && tr.frame !== "corrupted" ? tr.frame : undefined;
   const d: Derived = {
     kind: tr.kind,
@@ -147,13 +147,7 @@ function deriveInto(r: OpenReport, body: string[], bodyFrames: (string | undefin
  * a report does not depend on lines after it (the streaming parser has emitted it by then).
  */
 export const VM_DISCONNECTED = "serialport: VM disconnected.";
-export const VM_DISCONNECTED_REASON = "the VM disconnected (serialport: VM disconnected.)";
-
-/** `reason` added to a report's corruption reasons (once). */
-export function withReason(reasons: string | undefined, reason: string): string {
-  if (!reasons) return reason;
-  return reasons.includes(reason) ? reasons : `${reasons}; ${reason}`;
-}
+const VM_DISCONNECTED_REASON = "the VM disconnected (serialport: VM disconnected.)";
 
 /**
  * The report text: its raw lines. @param source the whole text the lines' offsets (Line.off) point
