@@ -91,6 +91,7 @@ export function printSummary(s: RunSummary): void {
     if (sc.reason) lines.push(`      ${sc.reason}`);
     for (const a of sc.attempts) {
       lines.push(`      #${a.attempt} ${a.verdict}${a.reason ? ` — ${a.reason}` : ""}`);
+      for (const f of a.bootFailures ?? []) lines.push(`         booted afresh after: ${f}`);
       for (const r of a.reports) lines.push(`         ${r.kind}: ${r.title}${r.count > 1 ? ` (×${r.count})` : ""}`);
       for (const l of a.storage ?? []) lines.push(`         storage ${l}`);
       if (a.pressure) lines.push(`         pressure${a.pressure.asked ? "" : " (none asked)"}: ${a.pressure.summary}`);

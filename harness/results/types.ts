@@ -17,6 +17,8 @@ export interface AttemptSummary {
   reports: ReportBrief[];
   durationMs: number;
   bootMs?: number;
+  /** Boots that failed before the attempt's machine came up, each booted afresh (see BOOT_RETRIES): why. */
+  bootFailures?: string[];
   /** Memory pressure evidence of the workload phase, in one line (see pressure.json). */
   pressure?: { asked: boolean; shown: boolean; summary: string };
   /** The storage stack as built, one line per layer (see storage.json). */

@@ -9,6 +9,7 @@ import type { MatchResult } from "../match/index.ts";
 import { FILES, type AttemptVerdict } from "../results/index.ts";
 import type { Machine, MachineFactory } from "../vm/index.ts";
 import type { BootPlan } from "./boot-plan.ts";
+import { BOOT_RETRIES, setAsideFailedBoot } from "./boot-retry.ts";
 import { createAttemptContext, type AttemptFacts, type StepRecord } from "./context.ts";
 import { judge } from "./judge.ts";
 import { parseAttemptLogs } from "./logs.ts";
@@ -27,6 +28,8 @@ export interface AttemptResult extends AttemptFacts {
   match?: MatchResult;
   /** Each phase's outcome, in order: what ran, what did not, and why. */
   phases: PhaseOutcome[];
+  /** Boots that failed before this attempt's machine came up (see BOOT_RETRIES): why, and where their files went. */
+  bootFailures?: { reason: string; dir: string }[];
   startedAt: string;
   durationMs: number;
 }
@@ -54,17 +57,42 @@ export interface AttemptOptions {
  */
 export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   const t0 = Date.now();
+  let result: AttemptResult;
   try {
-    return await attemptOnce(o, t0);
+    result = await bootingAfresh(o, t0);
+    await writeAttemptFiles(result).catch((err) => {
+      // Judged, but not recorded: that is hangar's failure, and says where.
+      result.reason = `results not written: ${errorMessage(err)}${result.reason ? `; ${result.reason}` : ""}`;
+      result.verdict = "infra";
+    });
   } catch (err) {
     const reason = `hangar failed: ${errorMessage(err)}`;
-    o.sink.emit({ type: "verdict", scenario: o.scenario.name, attempt: o.attempt, verdict: "infra", detail: reason });
-    return { scenario: o.scenario.name, attempt: o.attempt, verdict: "infra", reason, dir: o.dir, reports: [], storage: [], steps: [], phases: [], startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 };
+    result = { scenario: o.scenario.name, attempt: o.attempt, verdict: "infra", reason, dir: o.dir, reports: [], storage: [], steps: [], phases: [], startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 };
+  }
+  o.sink.emit({ type: "verdict", scenario: o.scenario.name, attempt: o.attempt, verdict: result.verdict, ...(result.reason ? { detail: result.reason } : {}) });
+  return result;
+}
+
+/** attemptOnce, booted afresh while its machine did not come up (see BOOT_RETRIES); the failed boots' files set aside. */
+async function bootingAfresh(o: AttemptOptions, t0: number): Promise<AttemptResult> {
+  const failures: { reason: string; dir: string }[] = [];
+  for (;;) {
+    const r = await attemptOnce(o, t0);
+    const boot = r.phases.find((p) => p.phase === "boot");
+    const didNotComeUp = boot !== undefined && boot.status !== "ok" && boot.status !== "not-run" && r.verdict === "infra";
+    if (!didNotComeUp || o.signal?.aborted || failures.length >= BOOT_RETRIES) {
+      if (failures.length) r.bootFailures = failures;
+      r.durationMs = Date.now() - t0;
+      return r;
+    }
+    const dir = await setAsideFailedBoot(o.dir, failures.length + 1);
+    failures.push({ reason: r.reason ?? "?", dir });
+    o.sink.emit({ type: "log", level: "warn", message: `${o.scenario.name}#${o.attempt}: the machine did not come up (${r.reason ?? "?"}); booting it afresh (the failed boot's files: ${dir})` });
   }
 }
 
 async function attemptOnce(o: AttemptOptions, t0: number): Promise<AttemptResult> {
-  const { scenario: sc, sink } = o;
+  const sc = o.scenario;
   const name = `${sc.name}#${o.attempt}`;
   await mkdir(o.dir, { recursive: true });
   const dmesgPath = join(o.dir, FILES.dmesg);
@@ -86,7 +114,7 @@ async function attemptOnce(o: AttemptOptions, t0: number): Promise<AttemptResult
   // A log too large to parse within the budget: a clean verdict would claim what was not read.
   if (logs.incomplete.length) phases.push({ phase: "collect", status: "unproven", reason: `not all of the logs were parsed: ${logs.incomplete.join("; ")}`, ms: 0 });
   const verdict = judge(phases, logs.reports, sc.expect);
-  const result: AttemptResult = {
+  return {
     scenario: sc.name,
     attempt: o.attempt,
     ...verdict,
@@ -97,13 +125,6 @@ async function attemptOnce(o: AttemptOptions, t0: number): Promise<AttemptResult
     startedAt: new Date(t0).toISOString(),
     durationMs: Date.now() - t0,
   };
-  await writeAttemptFiles(result).catch((err) => {
-    // Judged, but not recorded: that is hangar's failure, and says where.
-    result.reason = `results not written: ${errorMessage(err)}${result.reason ? `; ${result.reason}` : ""}`;
-    result.verdict = "infra";
-  });
-  sink.emit({ type: "verdict", scenario: sc.name, attempt: o.attempt, verdict: result.verdict, ...(result.reason ? { detail: result.reason } : {}) });
-  return result;
 }
 
 /** The kernel log file: written line by line; a write error (a full disk) is kept, never thrown. */

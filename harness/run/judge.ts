@@ -23,13 +23,17 @@ export interface Judgement {
 
 const TROUBLE = new Set(["failed", "aborted", "stuck", "unproven"]);
 
+/** ` (the console shows: TITLE; TITLE)` for the reports of a machine that did not come up, or "". */
+export function consoleShows(reports: readonly Report[]): string {
+  return reports.length ? ` (the console shows: ${reports.map((r) => r.title).join("; ")})` : "";
+}
+
 export function judge(outcomes: readonly PhaseOutcome[], reports: readonly Report[], expect: Expectations): Judgement {
   const skipped = outcomes.find((o) => o.status === "skipped");
   if (skipped) return { verdict: "skipped", reason: skipped.reason ?? `${skipped.phase} skipped` };
   const boot = outcomes.find((o) => o.phase === "boot");
   if (boot && boot.status !== "ok" && boot.status !== "not-run") {
-    const crash = reports.length ? ` (the console shows: ${reports.map((r) => r.title).join("; ")})` : "";
-    return { verdict: "infra", reason: `boot ${boot.status}: ${boot.reason ?? "?"}${crash}` };
+    return { verdict: "infra", reason: `boot ${boot.status}: ${boot.reason ?? "?"}${consoleShows(reports)}` };
   }
   const match = matchReports([...reports], expect);
   const trouble = outcomes.find((o) => TROUBLE.has(o.status));

@@ -67,6 +67,7 @@ export function summarizeScenario(sc: Scenario, results: AttemptResult[], durati
     reports: r.reports.map((x) => ({ kind: x.kind, title: x.title, signature: x.signature, count: x.count, corrupted: x.corrupted })),
     durationMs: r.durationMs,
     ...(r.bootMs !== undefined ? { bootMs: r.bootMs } : {}),
+    ...(r.bootFailures ? { bootFailures: r.bootFailures.map((f) => f.reason) } : {}),
     ...(r.pressure ? { pressure: { asked: r.pressure.asked, shown: r.pressure.shown, summary: describeEvidence(r.pressure) } } : {}),
     ...(r.storage.length ? { storage: r.storage.map(describeLayer) } : {}),
   }));

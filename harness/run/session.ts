@@ -3,12 +3,15 @@
  * (preflight, boot, detectors, optionally storage and setup), then whatever the caller does,
  * then the attempt's teardown phases. `hangar ssh` and the boot benchmark use it.
  */
-import { join } from "node:path";
-import type { EventSink } from "../common/index.ts";
+import { timeout, type EventSink } from "../common/index.ts";
 import type { Scenario } from "../config/index.ts";
+import { parseReportsWithin } from "../detect/index.ts";
 import type { MachineFactory, TeardownReport } from "../vm/index.ts";
 import type { BootPlan } from "./boot-plan.ts";
+import { BOOT_RETRIES, setAsideFailedBoot } from "./boot-retry.ts";
 import { createAttemptContext, type AttemptContext } from "./context.ts";
+import { consoleShows } from "./judge.ts";
+import { readCapped } from "./logs.ts";
 import { runPhases, type PhaseName, type PhaseOutcome } from "./phases/index.ts";
 
 export interface SessionOptions {
@@ -31,8 +34,21 @@ const OPEN: PhaseName[] = ["preflight", "boot", "detectors"];
 const SETUP: PhaseName[] = ["storage", "setup"];
 const CLOSE: PhaseName[] = ["storage-down", "collect", "teardown"];
 
-/** Boot a guest for the scenario; throws (after tearing down) when a phase on the way does not succeed. */
+/**
+ * Boot a guest for the scenario; throws (after tearing down) when a phase on the way does not succeed.
+ * A machine that did not come up is booted afresh first (see BOOT_RETRIES).
+ */
 export async function startSession(o: SessionOptions): Promise<Session> {
+  for (let failures = 0; ; failures++) {
+    const s = await sessionOnce(o);
+    if ("ctx" in s) return s;
+    if (!s.bootFailed || failures >= BOOT_RETRIES) throw new Error(`${s.why} (console: ${s.consoleLog})`);
+    const dir = await setAsideFailedBoot(o.dir, failures + 1);
+    o.sink.emit({ type: "log", level: "warn", message: `${o.scenario.name}: the machine did not come up (${s.why}); booting it afresh (the failed boot's files: ${dir})` });
+  }
+}
+
+async function sessionOnce(o: SessionOptions): Promise<Session | { why: string; bootFailed: boolean; consoleLog: string }> {
   const ctx = createAttemptContext({ scenario: o.scenario, attempt: 0, name: o.scenario.name, dir: o.dir, plan: o.plan, sink: o.sink, writeKernelLog: () => {}, ...(o.machineFactory ? { machineFactory: o.machineFactory } : {}) });
   const outcomes: PhaseOutcome[] = [];
   const close = async () => {
@@ -41,9 +57,9 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   };
   await runPhases(ctx, outcomes, o.setup ? [...OPEN, ...SETUP] : OPEN);
   const bad = outcomes.find((x) => x.status !== "ok" && x.status !== "not-run");
-  if (bad) {
-    await close();
-    throw new Error(`${bad.phase} ${bad.status}: ${bad.reason ?? ""} (console: ${join(o.dir, "console.log")})`);
-  }
-  return { ctx, close };
+  if (!bad) return { ctx, close };
+  await close();
+  // what the kernel said, as an attempt's verdict would (a panic at boot ends QEMU with exit 0)
+  const { reports } = parseReportsWithin(await readCapped(ctx.machine.consoleLog), { budgetMs: timeout("finalParse") });
+  return { why: `${bad.phase} ${bad.status}: ${bad.reason ?? ""}${consoleShows(reports)}`, bootFailed: bad.phase === "boot", consoleLog: ctx.machine.consoleLog };
 }

@@ -59,6 +59,26 @@ describe("watchdog", () => {
   }, 10 * 60_000);
 });
 
+describe("a kernel that panics at boot", () => {
+  it("is booted afresh once, then the attempt is infra naming the panic; both boots' consoles kept; no QEMU left", async () => {
+    // init exits at once: the kernel panics ("Attempted to kill init!") and QEMU exits (-no-reboot)
+    const sc: Scenario = {
+      ...scenarioSchema.parse({ name: "init-exits", guest: { cmdline: ["init=/bin/false"] }, steps: [{ name: "x", run: "true" }], expect: { outcome: "clean", signatures: [] } }),
+      file: "(inline)",
+    };
+    const store = await tempStore();
+    const t0 = Date.now();
+    const r = await runAttempt({ scenario: sc, attempt: 1, dir: store.attemptDir(sc.name, 1), plan, sink: bus });
+    expect(r.verdict).toBe("infra");
+    expect(r.reason).toMatch(/^boot aborted: the machine exited \(code 0\) \(the console shows: kernel panic: Attempted to kill init!/);
+    expect(r.bootFailures).toEqual([{ reason: r.reason, dir: join(r.dir, "boot-failure-1") }]);
+    for (const d of [r.dir, join(r.dir, "boot-failure-1")]) expect(await readFile(join(d, "console.log"), "utf8")).toMatch(/Kernel panic - not syncing: Attempted to kill init!/);
+    expect(events.some((e) => e.type === "log" && e.level === "warn" && /init-exits#1: the machine did not come up.*booting it afresh/.test(e.message))).toBe(true);
+    expect(liveChildren()).toEqual([]);
+    process.stderr.write(`[e2e] two boots that panic: ${Date.now() - t0} ms\n`);
+  }, 5 * 60_000);
+});
+
 describe("console flood", () => {
   it("a guest flooding its console neither stalls hangar nor grows its memory; the attempt ends on time", async () => {
     const sc: Scenario = {

@@ -47,6 +47,12 @@ export interface FakeScript {
   bootMs?: number;
   /** The guest never comes up: boot waits out its deadline. */
   neverBoots?: boolean;
+  /**
+   * The first this many machines of the factory panic while booting: they print `panicConsole`
+   * and exit with code 0 (QEMU with -no-reboot), as a kernel that oopses at boot does.
+   */
+  panicsAtBoot?: number;
+  panicConsole?: string[];
   /** Lines the kernel prints while booting. */
   bootConsole?: string[];
   /** Lines printed at boot in a flood (count), to check nothing stalls. */
@@ -87,6 +93,8 @@ export class FakeMachine implements Machine {
   constructor(
     readonly spec: MachineSpec,
     private readonly script: FakeScript,
+    /** this machine panics at boot (see FakeScript.panicsAtBoot) */
+    private readonly panics = false,
   ) {
     this.name = spec.name;
     this.consoleLog = join(spec.workDir, "console.log");
@@ -122,6 +130,12 @@ export class FakeMachine implements Machine {
     const t0 = Date.now();
     this.print(this.script.bootConsole ?? ["Linux version 6.12.0-fake"]);
     if (this.script.flood) this.print(Array.from({ length: this.script.flood }, (_, i) => `flood line ${i}`));
+    if (this.panics) {
+      this.print(this.script.panicConsole ?? ["Kernel panic - not syncing: fake"]);
+      this.exit({ code: 0, signal: null });
+      await sleep(deadlineMs, signal);
+      throw new Error("boot aborted");
+    }
     if (this.script.neverBoots) {
       await sleep(deadlineMs, signal);
       throw new Error(`ssh ready: no answer within ${deadlineMs} ms`);
@@ -217,7 +231,7 @@ export function fakeFactory(script: FakeScript = {}): { factory: MachineFactory;
   return {
     machines,
     factory: (spec) => {
-      const m = new FakeMachine(spec, script);
+      const m = new FakeMachine(spec, script, machines.length < (script.panicsAtBoot ?? 0));
       machines.push(m);
       return m;
     },

@@ -115,7 +115,40 @@ describe("orchestrator on a fake machine: verdicts", () => {
     expect(r.verdict).toBe("infra");
     expect(statusOf(r)).toMatchObject({ boot: "aborted", detectors: "not-run", teardown: "ok" });
     expect(r.reason).toMatch(/deadline/);
+    // booted afresh once (BOOT_RETRIES), each boot within the deadline
+    expect(r.bootFailures).toHaveLength(1);
     expect(ms).toBeLessThan(5_000);
+  });
+
+  it("a boot that oopses (QEMU exits): the machine is booted afresh and the attempt judged on the new one; the failed boot's files set aside", async () => {
+    const panic = ["Oops: int3: 0000 [#1] SMP", "RIP: 0010:sched_clock_cpu+0x5/0x180", "Kernel panic - not syncing: Fatal exception in interrupt"];
+    const bus = new EventBus();
+    const events: TimedEvent[] = [];
+    bus.on((e) => events.push(e));
+    const { factory, machines } = fakeFactory({ panicsAtBoot: 1, panicConsole: panic, rules: [{ match: /fake:work/, print: HUNG_TASK }] });
+    const dir = await mkdtemp(join(root, "a-"));
+    const r = await runAttempt({ scenario: scenario(), attempt: 1, dir, plan: plan(), sink: bus, machineFactory: factory, watchdog: FAST_WATCHDOG });
+    expect(r.verdict, r.reason).toBe("reproduced");
+    expect(machines).toHaveLength(2);
+    expect(machines[0]!.record.booted).toBe(false);
+    expect(r.bootFailures).toEqual([{ reason: expect.stringMatching(/^boot aborted: the machine exited \(code 0\) \(the console shows: int3 in sched_clock_cpu\)$/), dir: join(dir, "boot-failure-1") }]);
+    expect(await readFile(join(dir, "boot-failure-1", "console.log"), "utf8")).toContain("Oops: int3");
+    expect(await readFile(join(dir, "console.log"), "utf8")).not.toContain("Oops: int3");
+    expect(JSON.parse(await readFile(join(dir, "verdict.json"), "utf8")).bootFailures).toHaveLength(1);
+    // one verdict for the attempt, after a warning that names the failed boot
+    expect(events.filter((e) => e.type === "verdict").map((e) => e.type === "verdict" && e.verdict)).toEqual(["reproduced"]);
+    expect(events.some((e) => e.type === "log" && e.level === "warn" && /did not come up.*booting it afresh/.test(e.message))).toBe(true);
+  });
+
+  it("a kernel that cannot boot: booted twice, then infra with the second boot's reason; the first is kept", async () => {
+    const { factory, machines } = fakeFactory({ panicsAtBoot: 5 });
+    const dir = await mkdtemp(join(root, "a-"));
+    const r = await runAttempt({ scenario: scenario({ expect: { outcome: "clean", signatures: [] } }), attempt: 1, dir, plan: plan(), sink: new EventBus(), machineFactory: factory, watchdog: FAST_WATCHDOG });
+    expect(r.verdict).toBe("infra");
+    expect(r.reason).toMatch(/^boot aborted: the machine exited.*kernel panic: fake/);
+    expect(machines).toHaveLength(2);
+    expect(r.bootFailures).toHaveLength(1);
+    expect(r.steps).toEqual([]);
   });
 
   it("skipped without booting: the kernel's config on the host lacks a required option", async () => {
