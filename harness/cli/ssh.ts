@@ -39,7 +39,7 @@ export function registerSsh(program: Command): void {
       // Ctrl-C or SIGTERM: the guest is torn down and its work dir removed before hangar exits.
       await guarded(async (signal) => {
         try {
-          const session = await startSession({ scenario: sc, plan, sink: bus, dir, ...(opts.setup ? { setup: true } : {}) });
+          const session = await startSession({ scenario: sc, plan, sink: bus, dir, signal, ...(opts.setup ? { setup: true } : {}) });
           try {
             const { ctx } = session;
             const machine = ctx.machine as QemuMachine;

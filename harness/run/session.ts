@@ -22,6 +22,8 @@ export interface SessionOptions {
   /** Build the storage stack and run the setup steps too. */
   setup?: boolean;
   machineFactory?: MachineFactory;
+  /** The session is being stopped (Ctrl-C): a machine that did not come up is not booted afresh. */
+  signal?: AbortSignal;
 }
 
 export interface Session {
@@ -36,13 +38,14 @@ const CLOSE: PhaseName[] = ["storage-down", "collect", "teardown"];
 
 /**
  * Boot a guest for the scenario; throws (after tearing down) when a phase on the way does not succeed.
- * A machine that did not come up is booted afresh first (see BOOT_RETRIES).
+ * A machine that did not come up is booted afresh first (see BOOT_RETRIES), unless `signal` aborted:
+ * an interrupted session's QEMU is killed under it.
  */
 export async function startSession(o: SessionOptions): Promise<Session> {
   for (let failures = 0; ; failures++) {
     const s = await sessionOnce(o);
     if ("ctx" in s) return s;
-    if (!s.bootFailed || failures >= BOOT_RETRIES) throw new Error(`${s.why} (console: ${s.consoleLog})`);
+    if (!s.bootFailed || failures >= BOOT_RETRIES || o.signal?.aborted) throw new Error(`${s.why} (console: ${s.consoleLog})`);
     const dir = await setAsideFailedBoot(o.dir, failures + 1);
     o.sink.emit({ type: "log", level: "warn", message: `${o.scenario.name}: the machine did not come up (${s.why}); booting it afresh (the failed boot's files: ${dir})` });
   }

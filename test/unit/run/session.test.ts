@@ -54,6 +54,16 @@ it("a kernel that cannot boot: after the second boot, an error naming the boot f
   expect(machines.map((m) => m.record.teardowns.length)).toEqual([1, 1]);
 });
 
+it("an interrupted session whose machine went down is not booted afresh (Ctrl-C kills QEMU under the boot)", async () => {
+  const { factory, machines } = fakeFactory({ panicsAtBoot: 1, panicConsole: PANIC });
+  const dir = await mkdtemp(join(root, "d-"));
+  const ac = new AbortController();
+  ac.abort();
+  const err = await startSession({ scenario, plan, sink: new EventBus(), dir, machineFactory: factory, signal: ac.signal }).then(() => undefined, (e: Error) => e);
+  expect(err?.message).toMatch(/^boot aborted: the machine exited/);
+  expect(machines).toHaveLength(1);
+});
+
 it("a guest that does not come up and printed no report: the error has no 'console shows'", async () => {
   const { factory } = fakeFactory({ neverBoots: true });
   const dir = await mkdtemp(join(root, "c-"));
