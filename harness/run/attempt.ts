@@ -9,9 +9,9 @@ import type { MatchResult } from "../match/index.ts";
 import { FILES, type AttemptVerdict } from "../results/index.ts";
 import type { Machine, MachineFactory } from "../vm/index.ts";
 import type { BootPlan } from "./boot-plan.ts";
-import { BOOT_RETRIES, setAsideFailedBoot } from "./boot-retry.ts";
+import { withFreshBoots, type BootFailure } from "./boot-retry.ts";
 import { createAttemptContext, type AttemptFacts, type StepRecord } from "./context.ts";
-import { judge } from "./judge.ts";
+import { failedBoot, judge } from "./judge.ts";
 import { parseAttemptLogs } from "./logs.ts";
 import { runPhases, type PhaseOutcome } from "./phases/index.ts";
 import type { WatchdogOptions } from "./watchdog.ts";
@@ -29,7 +29,7 @@ export interface AttemptResult extends AttemptFacts {
   /** Each phase's outcome, in order: what ran, what did not, and why. */
   phases: PhaseOutcome[];
   /** Boots that failed before this attempt's machine came up (see BOOT_RETRIES): why, and where their files went. */
-  bootFailures?: { reason: string; dir: string }[];
+  bootFailures?: BootFailure[];
   startedAt: string;
   durationMs: number;
 }
@@ -73,22 +73,16 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   return result;
 }
 
-/** attemptOnce, booted afresh while its machine did not come up (see BOOT_RETRIES); the failed boots' files set aside. */
+/** attemptOnce, booted afresh while its machine did not come up (see BOOT_RETRIES). */
 async function bootingAfresh(o: AttemptOptions, t0: number): Promise<AttemptResult> {
-  const failures: { reason: string; dir: string }[] = [];
-  for (;;) {
-    const r = await attemptOnce(o, t0);
-    const boot = r.phases.find((p) => p.phase === "boot");
-    const didNotComeUp = boot !== undefined && boot.status !== "ok" && boot.status !== "not-run" && r.verdict === "infra";
-    if (!didNotComeUp || o.signal?.aborted || failures.length >= BOOT_RETRIES) {
-      if (failures.length) r.bootFailures = failures;
-      r.durationMs = Date.now() - t0;
-      return r;
-    }
-    const dir = await setAsideFailedBoot(o.dir, failures.length + 1);
-    failures.push({ reason: r.reason ?? "?", dir });
-    o.sink.emit({ type: "log", level: "warn", message: `${o.scenario.name}#${o.attempt}: the machine did not come up (${r.reason ?? "?"}); booting it afresh (the failed boot's files: ${dir})` });
-  }
+  const { result, failures } = await withFreshBoots(
+    { dir: o.dir, sink: o.sink, name: `${o.scenario.name}#${o.attempt}`, signal: o.signal },
+    () => attemptOnce(o, t0),
+    (r) => (r.verdict === "infra" && failedBoot(r.phases) ? r.reason ?? "?" : undefined),
+  );
+  if (failures.length) result.bootFailures = failures;
+  result.durationMs = Date.now() - t0;
+  return result;
 }
 
 async function attemptOnce(o: AttemptOptions, t0: number): Promise<AttemptResult> {

@@ -28,11 +28,17 @@ export function consoleShows(reports: readonly Report[]): string {
   return reports.length ? ` (the console shows: ${reports.map((r) => r.title).join("; ")})` : "";
 }
 
+/** The boot phase's outcome when it ran and did not succeed: the machine never came up. */
+export function failedBoot(outcomes: readonly PhaseOutcome[]): PhaseOutcome | undefined {
+  const boot = outcomes.find((o) => o.phase === "boot");
+  return boot && boot.status !== "ok" && boot.status !== "not-run" ? boot : undefined;
+}
+
 export function judge(outcomes: readonly PhaseOutcome[], reports: readonly Report[], expect: Expectations): Judgement {
   const skipped = outcomes.find((o) => o.status === "skipped");
   if (skipped) return { verdict: "skipped", reason: skipped.reason ?? `${skipped.phase} skipped` };
-  const boot = outcomes.find((o) => o.phase === "boot");
-  if (boot && boot.status !== "ok" && boot.status !== "not-run") {
+  const boot = failedBoot(outcomes);
+  if (boot) {
     return { verdict: "infra", reason: `boot ${boot.status}: ${boot.reason ?? "?"}${consoleShows(reports)}` };
   }
   const match = matchReports([...reports], expect);

@@ -8,9 +8,9 @@ import type { Scenario } from "../config/index.ts";
 import { parseReportsWithin } from "../detect/index.ts";
 import type { MachineFactory, TeardownReport } from "../vm/index.ts";
 import type { BootPlan } from "./boot-plan.ts";
-import { BOOT_RETRIES, setAsideFailedBoot } from "./boot-retry.ts";
+import { withFreshBoots } from "./boot-retry.ts";
 import { createAttemptContext, type AttemptContext } from "./context.ts";
-import { consoleShows } from "./judge.ts";
+import { consoleShows, failedBoot } from "./judge.ts";
 import { readCapped } from "./logs.ts";
 import { runPhases, type PhaseName, type PhaseOutcome } from "./phases/index.ts";
 
@@ -42,13 +42,9 @@ const CLOSE: PhaseName[] = ["storage-down", "collect", "teardown"];
  * an interrupted session's QEMU is killed under it.
  */
 export async function startSession(o: SessionOptions): Promise<Session> {
-  for (let failures = 0; ; failures++) {
-    const s = await sessionOnce(o);
-    if ("ctx" in s) return s;
-    if (!s.bootFailed || failures >= BOOT_RETRIES || o.signal?.aborted) throw new Error(`${s.why} (console: ${s.consoleLog})`);
-    const dir = await setAsideFailedBoot(o.dir, failures + 1);
-    o.sink.emit({ type: "log", level: "warn", message: `${o.scenario.name}: the machine did not come up (${s.why}); booting it afresh (the failed boot's files: ${dir})` });
-  }
+  const { result: s } = await withFreshBoots({ dir: o.dir, sink: o.sink, name: o.scenario.name, signal: o.signal }, () => sessionOnce(o), (s) => ("ctx" in s || !s.bootFailed ? undefined : s.why));
+  if ("ctx" in s) return s;
+  throw new Error(`${s.why} (console: ${s.consoleLog})`);
 }
 
 async function sessionOnce(o: SessionOptions): Promise<Session | { why: string; bootFailed: boolean; consoleLog: string }> {
@@ -64,5 +60,5 @@ async function sessionOnce(o: SessionOptions): Promise<Session | { why: string; 
   await close();
   // what the kernel said, as an attempt's verdict would (a panic at boot ends QEMU with exit 0)
   const { reports } = parseReportsWithin(await readCapped(ctx.machine.consoleLog), { budgetMs: timeout("finalParse") });
-  return { why: `${bad.phase} ${bad.status}: ${bad.reason ?? ""}${consoleShows(reports)}`, bootFailed: bad.phase === "boot", consoleLog: ctx.machine.consoleLog };
+  return { why: `${bad.phase} ${bad.status}: ${bad.reason ?? ""}${consoleShows(reports)}`, bootFailed: failedBoot(outcomes) !== undefined, consoleLog: ctx.machine.consoleLog };
 }
